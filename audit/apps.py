@@ -1,0 +1,9 @@
+"""The append-only, hash-chained public record and its verification."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditConfig(AppConfig):
+    name = "audit"
+    verbose_name = _("Public record")

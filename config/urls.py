@@ -1,0 +1,36 @@
+"""URL map: / portal, /admin/, /accounts/, /api/v1/, /api/schema/, /api/docs/, /healthz/."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+
+api_v1 = [
+    path("", include("core.api_urls")),
+    path("", include("community.api_urls")),
+    path("", include("notices.api_urls")),
+    path("", include("audit.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("accounts/", include("community.urls")),
+    path("notices/", include("notices.urls")),
+    path("record/", include("audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz/", core_views.healthz, name="healthz"),
+]
+
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,9 @@
+"""What every app shares and nothing owns."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = _("Platform core")

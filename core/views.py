@@ -1,0 +1,70 @@
+"""Platform pages that belong to no domain app: the public home, health check, error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
+
+from .selectors import headline_figures
+
+logger = logging.getLogger(__name__)
+
+
+def home(request):
+    return render(request, "core/home.html", {"figures": headline_figures()})
+
+
+def _check_database() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return True, "ok"
+    except Exception as exc:
+        return False, type(exc).__name__
+
+
+def _check_broker() -> tuple[bool, str]:
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=settings.OUTBOX_SEND_TIMEOUT)
+        return True, "ok"
+    except Exception as exc:
+        return False, type(exc).__name__
+
+
+@never_cache
+def healthz(request):
+    db_ok, db_detail = _check_database()
+    broker_ok, broker_detail = _check_broker()
+    ok = db_ok and broker_ok
+    return JsonResponse(
+        {
+            "status": "ok" if ok else "unavailable",
+            "database": db_detail,
+            "broker": broker_detail,
+        },
+        status=200 if ok else 503,
+    )
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+@requires_csrf_token
+def server_error(request):
+    # Keep the 500 page independent of the database and the user: it may be why we are here.
+    return render(request, "500.html", {"PLATFORM_NAME": settings.PLATFORM_NAME}, status=500)

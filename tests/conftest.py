@@ -1,0 +1,69 @@
+"""Test-suite wiring.
+
+In CI (CI=true) the suite must run on PostgreSQL with Redis and Chromium: a missing service is a
+failure, never a skip, and any skipped test fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def pytest_sessionstart(session):
+    if not IN_CI:
+        return
+    problems = []
+    if not settings.IS_POSTGRES:
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL is not set")
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        problems.append(f"Chromium not found at {CHROMIUM}")
+    if problems:
+        pytest.exit("CI needs the real services: " + "; ".join(problems), returncode=3)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if IN_CI and skipped:
+        terminalreporter.write_line(f"CI: {len(skipped)} test(s) were skipped; skips are failures in CI.", red=True)
+        config._ci_skipped = True
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if getattr(session.config, "_ci_skipped", False) and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip locally when a service is missing; in CI, fail instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def require_postgres():
+    need(settings.IS_POSTGRES, "needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def require_redis():
+    need(bool(settings.REDIS_URL), "needs Redis (set REDIS_URL)")
+
+
+@pytest.fixture
+def district(db):
+    """A small district: two streets, three communities, compounds, grids, units and one user per role."""
+    from tests.factories import build_district
+
+    return build_district()
