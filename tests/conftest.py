@@ -67,3 +67,9 @@ def district(db):
     from tests.factories import build_district
 
     return build_district()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Production hashing costs ~0.3 s a password; tests create dozens of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
