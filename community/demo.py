@@ -102,7 +102,13 @@ def seed(ctx: DemoContext) -> None:
     org_dept = _org("中共绍兴市越城区委组织部", OrgKind.DISTRICT_DEPARTMENT, district)
     for street_name, community_map in TREE.items():
         street = _area(street_name, AreaKind.STREET, district)
-        _org(f"{street_name}党工委", OrgKind.STREET_PARTY, street, party_level=PartyLevel.COMMITTEE, parent=org_dept)
+        _org(
+            f"{street_name}党工委",
+            OrgKind.STREET_PARTY,
+            street,
+            party_level=PartyLevel.COMMITTEE,
+            parent=org_dept,
+        )
         for community_name, compound_map in community_map.items():
             community = _area(community_name, AreaKind.COMMUNITY, street)
             communities[community_name] = community
@@ -163,13 +169,41 @@ def seed(ctx: DemoContext) -> None:
     yuedu = communities["越都社区"]
     logins = [
         ("qu_zuzhibu", "区委组织部 林主任", "13705750001", Role.DISTRICT_ADMIN, district, None),
-        ("tashan_jd", "塔山街道 马书记", "13705750002", Role.STREET_ADMIN, Area.objects.get(name="塔山街道"), None),
+        (
+            "tashan_jd",
+            "塔山街道 马书记",
+            "13705750002",
+            Role.STREET_ADMIN,
+            Area.objects.get(name="塔山街道"),
+            None,
+        ),
         ("yuedu_shuji", "越都社区 陈书记", "13705750003", Role.COMMUNITY_SECRETARY, yuedu, None),
-        ("fushan_shuji", "府山社区 杨书记", "13705750004", Role.COMMUNITY_SECRETARY, communities["府山社区"], None),
+        (
+            "fushan_shuji",
+            "府山社区 杨书记",
+            "13705750004",
+            Role.COMMUNITY_SECRETARY,
+            communities["府山社区"],
+            None,
+        ),
         ("yuedu_shegong", "越都社区 社工小徐", "13705750005", Role.SOCIAL_WORKER, yuedu, None),
         ("yuedu_wangge", "越都网格员 小周", "13705750006", Role.GRID_WORKER, grids["越都花园"], None),
-        ("yuedu_huayuan", "越都花园 召集人老钱", "13705750007", Role.COUNCIL_CONVENER, compounds["越都花园"], None),
-        ("renmin_yiyuan", "人民医院 党办张主任", "13705750008", Role.UNIT_CONTACT, None, units["越城区人民医院党委"]),
+        (
+            "yuedu_huayuan",
+            "越都花园 召集人老钱",
+            "13705750007",
+            Role.COUNCIL_CONVENER,
+            compounds["越都花园"],
+            None,
+        ),
+        (
+            "renmin_yiyuan",
+            "人民医院 党办张主任",
+            "13705750008",
+            Role.UNIT_CONTACT,
+            None,
+            units["越城区人民医院党委"],
+        ),
     ]
     for username, display_name, phone, role, area, organisation in logins:
         user = _user(username, display_name, phone)

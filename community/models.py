@@ -84,7 +84,12 @@ class Area(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=AreaKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("path"), max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
@@ -172,10 +177,16 @@ class Organisation(TimeStampedModel):
     name = models.CharField(_("name"), max_length=150)
     short_name = models.CharField(_("short name"), max_length=50, blank=True)
     kind = models.CharField(_("kind"), max_length=30, choices=OrgKind.choices)
-    party_level = models.CharField(_("Party organisation level"), max_length=20, choices=PartyLevel.choices, blank=True)
+    party_level = models.CharField(
+        _("Party organisation level"), max_length=20, choices=PartyLevel.choices, blank=True
+    )
     unit_type = models.CharField(_("unit type"), max_length=20, choices=UnitType.choices, blank=True)
-    sector = models.CharField(_("sector"), max_length=50, blank=True, help_text=_("e.g. school, hospital, bank"))
-    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="organisations")
+    sector = models.CharField(
+        _("sector"), max_length=50, blank=True, help_text=_("e.g. school, hospital, bank")
+    )
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="organisations"
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent organisation"),
@@ -271,7 +282,9 @@ class PartyMember(TimeStampedModel):
     SCOPE_AREA = "person__community"
     SCOPE_OWNER = "person__user"
 
-    person = models.OneToOneField(Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="party_member")
+    person = models.OneToOneField(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="party_member"
+    )
     membership_type = models.CharField(_("membership"), max_length=20, choices=MembershipType.choices)
     party_organisation = models.ForeignKey(
         Organisation,
@@ -348,10 +361,17 @@ class RoleGrant(TimeStampedModel):
     SCOPE_ORG = "organisation"
     SCOPE_OWNER = "user"
 
-    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_grants")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_grants"
+    )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     area = models.ForeignKey(
-        Area, verbose_name=_("area"), null=True, blank=True, on_delete=models.CASCADE, related_name="role_grants"
+        Area,
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="role_grants",
     )
     organisation = models.ForeignKey(
         Organisation,
@@ -386,7 +406,9 @@ class RoleGrant(TimeStampedModel):
                 name="rolegrant_area_xor_organisation",
             ),
             models.UniqueConstraint(
-                fields=["user", "role", "area"], name="rolegrant_unique_area", condition=models.Q(area__isnull=False)
+                fields=["user", "role", "area"],
+                name="rolegrant_unique_area",
+                condition=models.Q(area__isnull=False),
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "organisation"],

@@ -36,7 +36,11 @@ def _require_manager_of_area(actor: User | None, area: Area | None) -> None:
     scope = scope_for(actor)
     if scope.everything:
         return
-    if area is None or not has_role(actor, *ADMIN_ROLES) or not any(area.path.startswith(p) for p in scope.area_paths):
+    if (
+        area is None
+        or not has_role(actor, *ADMIN_ROLES)
+        or not any(area.path.startswith(p) for p in scope.area_paths)
+    ):
         raise PermissionDenied(_("This area is outside your responsibility."))
 
 
@@ -47,8 +51,10 @@ def _clean(obj, exclude: list[str] | None = None) -> None:
         obj.full_clean(exclude=exclude)
     except ValidationError as exc:
         raise ValidationFailed(
-            " ".join(f"{obj._meta.get_field(k).verbose_name if k != '__all__' else ''}: {' '.join(v)}".strip(": ")
-                     for k, v in exc.message_dict.items()),
+            " ".join(
+                f"{obj._meta.get_field(k).verbose_name if k != '__all__' else ''}: {' '.join(v)}".strip(": ")
+                for k, v in exc.message_dict.items()
+            ),
             extra=exc.message_dict,
         ) from exc
 
@@ -57,7 +63,9 @@ def _clean(obj, exclude: list[str] | None = None) -> None:
 
 
 @transaction.atomic
-def area_create(*, actor: User | None, name: str, kind: str, parent: Area | None = None, **fields: Any) -> Area:
+def area_create(
+    *, actor: User | None, name: str, kind: str, parent: Area | None = None, **fields: Any
+) -> Area:
     if parent is None and actor is not None and not scope_for(actor).everything:
         raise PermissionDenied(_("Only a platform administrator can create a top-level area."))
     if parent is not None:
@@ -107,7 +115,9 @@ def area_move(*, actor: User | None, area: Area, new_parent: Area) -> Area:
 
 
 @transaction.atomic
-def organisation_create(*, actor: User | None, name: str, kind: str, area: Area, **fields: Any) -> Organisation:
+def organisation_create(
+    *, actor: User | None, name: str, kind: str, area: Area, **fields: Any
+) -> Organisation:
     _require_manager_of_area(actor, area)
     org = Organisation(name=name, kind=kind, area=area, **fields)
     _clean(org)
@@ -178,7 +188,12 @@ def party_member_register(
         raise ValidationFailed(_("The grid must be a grid of the member's community."))
     member, _created = PartyMember.objects.update_or_create(
         person=person,
-        defaults={"membership_type": membership_type, "party_organisation": party_organisation, "grid": grid, **fields},
+        defaults={
+            "membership_type": membership_type,
+            "party_organisation": party_organisation,
+            "grid": grid,
+            **fields,
+        },
     )
     return member
 

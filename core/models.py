@@ -34,9 +34,7 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("outbox messages")
         ordering = ["id"]
         indexes = [
-            models.Index(
-                fields=["id"], name="outbox_unsent_idx", condition=models.Q(sent_at__isnull=True)
-            )
+            models.Index(fields=["id"], name="outbox_unsent_idx", condition=models.Q(sent_at__isnull=True))
         ]
 
     def __str__(self) -> str:

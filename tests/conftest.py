@@ -33,7 +33,9 @@ def pytest_sessionstart(session):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     skipped = terminalreporter.stats.get("skipped", [])
     if IN_CI and skipped:
-        terminalreporter.write_line(f"CI: {len(skipped)} test(s) were skipped; skips are failures in CI.", red=True)
+        terminalreporter.write_line(
+            f"CI: {len(skipped)} test(s) were skipped; skips are failures in CI.", red=True
+        )
         config._ci_skipped = True
 
 

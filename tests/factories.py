@@ -71,10 +71,18 @@ def build_district() -> SimpleNamespace:
         area=d.community1,
     )
     d.party2 = o(
-        actor=None, name="治平社区党委", kind=OrgKind.COMMUNITY_PARTY, party_level=PartyLevel.COMMITTEE, area=d.community2
+        actor=None,
+        name="治平社区党委",
+        kind=OrgKind.COMMUNITY_PARTY,
+        party_level=PartyLevel.COMMITTEE,
+        area=d.community2,
     )
     d.party3 = o(
-        actor=None, name="府山社区党委", kind=OrgKind.COMMUNITY_PARTY, party_level=PartyLevel.COMMITTEE, area=d.community3
+        actor=None,
+        name="府山社区党委",
+        kind=OrgKind.COMMUNITY_PARTY,
+        party_level=PartyLevel.COMMITTEE,
+        area=d.community3,
     )
     d.unit1 = o(
         actor=None,
@@ -106,7 +114,12 @@ def build_district() -> SimpleNamespace:
 
     d.member_user = make_user("member1")
     d.member_person = services.person_create(
-        actor=None, name="王建国", community=d.community1, home=d.building1, phone="13900001111", user=d.member_user
+        actor=None,
+        name="王建国",
+        community=d.community1,
+        home=d.building1,
+        phone="13900001111",
+        user=d.member_user,
     )
     d.member = services.party_member_register(
         actor=None,
@@ -117,7 +130,14 @@ def build_district() -> SimpleNamespace:
     )
     d.resident_user = make_user("resident1")
     d.resident = services.person_create(
-        actor=None, name="李秀英", community=d.community1, home=d.building1, phone="13900002222", user=d.resident_user
+        actor=None,
+        name="李秀英",
+        community=d.community1,
+        home=d.building1,
+        phone="13900002222",
+        user=d.resident_user,
     )
-    d.resident3 = services.person_create(actor=None, name="张桂兰", community=d.community3, phone="13900003333")
+    d.resident3 = services.person_create(
+        actor=None, name="张桂兰", community=d.community3, phone="13900003333"
+    )
     return d

@@ -24,12 +24,25 @@ class Command(BaseCommand):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
-            "worker": [python, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+            ],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
         }
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603
-        self.stdout.write(self.style.SUCCESS(f"\nThe platform is up at http://{addr}/  (back office: /admin/)"))
-        self.stdout.write(f"Log in with any demo login above; the password is {DEMO_PASSWORD}. Ctrl-C stops all.\n")
+        self.stdout.write(
+            self.style.SUCCESS(f"\nThe platform is up at http://{addr}/  (back office: /admin/)")
+        )
+        self.stdout.write(
+            f"Log in with any demo login above; the password is {DEMO_PASSWORD}. Ctrl-C stops all.\n"
+        )
 
         stopping = False
 
