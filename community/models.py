@@ -37,6 +37,18 @@ def mask_id_number(value: str) -> str:
     return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}"
 
 
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user) -> UserQuerySet:
+        from .access import user_scope_q
+
+        q = user_scope_q(user)
+        return self.all() if q is None else self.filter(q)
+
+
+class ScopedUserManager(UserManager.from_queryset(UserQuerySet)):
+    """Django's user manager, plus `visible_to(user)` like every other model of the platform."""
+
+
 class User(AbstractUser):
     """A login. Signs in with a username or with the mobile number."""
 
@@ -45,7 +57,7 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("name"), max_length=50, blank=True)
 
-    objects = UserManager()
+    objects = ScopedUserManager()
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta(AbstractUser.Meta):
@@ -352,12 +364,20 @@ STAFF_ROLES = {
     Role.SOCIAL_WORKER,
     Role.COUNCIL_CONVENER,
 }
+# Who manages what inside their areas (community.rules holds the whole table; services check the same).
+# Managers shape the area tree and appoint people to roles.
+MANAGER_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY}
+# Caseworkers keep the registers: organisations, people, Party members.
+CASEWORK_ROLES = MANAGER_ROLES | {Role.SOCIAL_WORKER}
+# Those who must contact residents see their full phone and ID numbers (personal-information minimisation).
+CONTACT_ROLES = {Role.COMMUNITY_SECRETARY, Role.SOCIAL_WORKER}
 
 
 class RoleGrant(TimeStampedModel):
     """A role held within an area subtree or within one organisation."""
 
-    SCOPE_AREA = "area"
+    # A unit contact's grant hangs from the organisation, which sits in an area: both count.
+    SCOPE_AREA = ("area", "organisation__area")
     SCOPE_ORG = "organisation"
     SCOPE_OWNER = "user"
 

@@ -13,6 +13,8 @@ from core.exceptions import PermissionDenied, ValidationFailed
 
 from .access import forget_scope, has_role, is_visible, scope_for
 from .models import (
+    CASEWORK_ROLES,
+    MANAGER_ROLES,
     ORGANISATION_ROLES,
     ROLE_AREA_KIND,
     STAFF_ROLES,
@@ -26,22 +28,28 @@ from .models import (
     User,
 )
 
-ADMIN_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY, Role.SOCIAL_WORKER)
+# Kept for callers of the first skeleton; community.models names the role groups.
+ADMIN_ROLES = tuple(CASEWORK_ROLES)
 
 
-def _require_manager_of_area(actor: User | None, area: Area | None) -> None:
-    """The actor administers `area` (it is inside one of their area roles), or is the system (None)."""
+def _require_manager_of_area(actor: User | None, area: Area | None, roles=CASEWORK_ROLES) -> None:
+    """The actor holds one of `roles` on an area containing `area`, or is the system (None).
+
+    Only the grants of those roles count: a council convener who is also a social worker elsewhere
+    does not gain the social worker's powers in the convener's compound.
+    """
     if actor is None:
         return
     scope = scope_for(actor)
     if scope.everything:
         return
-    if (
-        area is None
-        or not has_role(actor, *ADMIN_ROLES)
-        or not any(area.path.startswith(p) for p in scope.area_paths)
-    ):
+    if area is None or not scope.for_roles(roles).covers_path(area.path):
         raise PermissionDenied(_("This area is outside your responsibility."))
+
+
+def _require_visible(actor: User | None, obj, message) -> None:
+    if obj is not None and actor is not None and not is_visible(obj, actor):
+        raise ValidationFailed(message)
 
 
 def _clean(obj, exclude: list[str] | None = None) -> None:
@@ -69,7 +77,8 @@ def area_create(
     if parent is None and actor is not None and not scope_for(actor).everything:
         raise PermissionDenied(_("Only a platform administrator can create a top-level area."))
     if parent is not None:
-        _require_manager_of_area(actor, parent)
+        _require_manager_of_area(actor, parent, MANAGER_ROLES)
+    _require_visible(actor, fields.get("grid"), _("Choose a grid you are responsible for."))
     area = Area(name=name, kind=kind, parent=parent, **fields)
     _clean(area, exclude=["path", "depth"])
     area.save()
@@ -81,7 +90,11 @@ def area_create(
 
 @transaction.atomic
 def area_update(*, actor: User | None, area: Area, **fields: Any) -> Area:
-    _require_manager_of_area(actor, area)
+    _require_manager_of_area(actor, area, MANAGER_ROLES)
+    if fields.get("grid") is not None and fields["grid"].pk != area.grid_id:
+        _require_visible(actor, fields["grid"], _("Choose a grid you are responsible for."))
+    if "kind" in fields and fields["kind"] != area.kind and area.role_grants.exists():
+        raise ValidationFailed(_("The kind of an area cannot change while roles are granted on it."))
     new_parent = fields.pop("parent", area.parent)
     for name, value in fields.items():
         setattr(area, name, value)
@@ -95,8 +108,10 @@ def area_update(*, actor: User | None, area: Area, **fields: Any) -> Area:
 @transaction.atomic
 def area_move(*, actor: User | None, area: Area, new_parent: Area) -> Area:
     """Move a subtree: every descendant's path is rewritten in one UPDATE."""
-    _require_manager_of_area(actor, area)
-    _require_manager_of_area(actor, new_parent)
+    _require_manager_of_area(actor, area, MANAGER_ROLES)
+    if new_parent is None:
+        raise ValidationFailed(_("Only a platform administrator can create a top-level area."))
+    _require_manager_of_area(actor, new_parent, MANAGER_ROLES)
     if new_parent.path.startswith(area.path):
         raise ValidationFailed(_("An area cannot be moved under itself."))
     old_path = area.path
@@ -119,6 +134,7 @@ def organisation_create(
     *, actor: User | None, name: str, kind: str, area: Area, **fields: Any
 ) -> Organisation:
     _require_manager_of_area(actor, area)
+    _require_visible(actor, fields.get("parent"), _("Choose a parent organisation you are responsible for."))
     org = Organisation(name=name, kind=kind, area=area, **fields)
     _clean(org)
     org.save()
@@ -131,6 +147,10 @@ def organisation_update(*, actor: User | None, organisation: Organisation, **fie
     _require_manager_of_area(actor, org.area)
     if "area" in fields:
         _require_manager_of_area(actor, fields["area"])
+    if fields.get("parent") is not None and fields["parent"].pk != org.parent_id:
+        if fields["parent"].pk == org.pk:
+            raise ValidationFailed(_("An organisation cannot be its own parent."))
+        _require_visible(actor, fields["parent"], _("Choose a parent organisation you are responsible for."))
     for name, value in fields.items():
         setattr(org, name, value)
     _clean(org)
@@ -203,8 +223,11 @@ def party_member_register(
 
 @transaction.atomic
 def user_create(*, actor: User | None, username: str, password: str | None, **fields: Any) -> User:
-    if actor is not None and not has_role(actor, *ADMIN_ROLES):
+    if actor is not None and not has_role(actor, *MANAGER_ROLES):
         raise PermissionDenied()
+    if fields.get("is_superuser") and actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only a platform administrator can create another."))
+    fields.pop("is_staff", None)  # follows the roles
     user = User(username=username, **fields)
     if password:
         from django.contrib.auth.password_validation import validate_password
@@ -219,6 +242,35 @@ def user_create(*, actor: User | None, username: str, password: str | None, **fi
         user.set_unusable_password()
     _clean(user, exclude=["password"])
     user.save()
+    _sync_staff_flag(user)
+    return user
+
+
+# What an administrator may change on a login; is_staff follows the roles, a password has its own form.
+USER_EDITABLE_FIELDS = {"username", "display_name", "phone", "email", "first_name", "last_name", "is_active"}
+
+
+@transaction.atomic
+def user_update(*, actor: User | None, user: User, **fields: Any) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if actor is not None and not actor.has_perm("community.change_user", user):
+        raise PermissionDenied(_("This login is outside your responsibility."))
+    if "is_superuser" in fields and bool(fields["is_superuser"]) == user.is_superuser:
+        fields.pop("is_superuser")
+    if "is_superuser" in fields and actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only a platform administrator can grant or remove that status."))
+    unknown = set(fields) - USER_EDITABLE_FIELDS - {"is_superuser"}
+    if unknown:
+        raise ValidationFailed(
+            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    for name, value in fields.items():
+        setattr(user, name, value)
+    _clean(user, exclude=["password"])
+    if fields:
+        user.save(update_fields=sorted(fields))
+    _sync_staff_flag(user)
+    forget_scope(user)
     return user
 
 
@@ -234,7 +286,7 @@ def role_grant(
     if role in ORGANISATION_ROLES:
         if organisation is None or area is not None:
             raise ValidationFailed(_("This role is granted within an organisation."))
-        _require_manager_of_area(actor, organisation.area)
+        _require_manager_of_area(actor, organisation.area, MANAGER_ROLES)
         grant, _created = RoleGrant.objects.get_or_create(
             user=user, role=role, organisation=organisation, defaults={"granted_by": actor}
         )
@@ -249,7 +301,7 @@ def role_grant(
                 _("A %(role)s is granted on a %(kind)s.")
                 % {"role": Role(role).label, "kind": AreaKind(expected_kind).label}
             )
-        _require_manager_of_area(actor, area)
+        _require_manager_of_area(actor, area, MANAGER_ROLES)
         if actor is not None and not scope_for(actor).everything and role == Role.DISTRICT_ADMIN:
             if not has_role(actor, Role.DISTRICT_ADMIN):
                 raise PermissionDenied(_("Only a district administrator can appoint one."))
@@ -265,7 +317,7 @@ def role_grant(
 def role_revoke(*, actor: User | None, grant: RoleGrant) -> None:
     if actor is not None and not is_visible(grant, actor):
         raise PermissionDenied()
-    _require_manager_of_area(actor, grant.area or grant.organisation.area)
+    _require_manager_of_area(actor, grant.area or grant.organisation.area, MANAGER_ROLES)
     user = grant.user
     grant.delete()
     _sync_staff_flag(user)

@@ -1,77 +1,89 @@
-"""API plumbing shared by every app: the error format, pagination, base viewset."""
+"""Pieces every app's API shares: the documented error shape, scoped viewsets and id fields.
+
+The settings hooks (error handler, paginators) live in core.drf.
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
+import re
+
 from django.http import Http404
-from django.utils.translation import gettext as _
-from rest_framework import exceptions, pagination, status
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers, viewsets
 
-from .exceptions import ApplicationError
+from .drf import CursorPagination, Pagination
+from .exceptions import PermissionDenied
+
+__all__ = [
+    "CursorPagination",
+    "Pagination",
+    "ErrorOutput",
+    "error_response",
+    "VisiblePrimaryKeyField",
+    "require_perm",
+    "ScopedViewSet",
+    "NOT_FOUND",
+    "INVALID",
+    "FORBIDDEN",
+]
+
+ASCII_ID = re.compile(r"[0-9]{1,18}")
+
+# --- Shared pieces of every app's API --------------------------------------------------------
 
 
-class Pagination(pagination.PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 100
+class ErrorOutput(serializers.Serializer):
+    """What core.drf.exception_handler answers for every error (DESIGN.md, "API style")."""
 
-
-class CursorPagination(pagination.CursorPagination):
-    """For large, append-mostly lists (ledgers, records): stable and without COUNT(*)."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    ordering = "-id"
-
-
-def _flatten(detail) -> str:
-    if isinstance(detail, list):
-        return " ".join(_flatten(d) for d in detail)
-    if isinstance(detail, dict):
-        return " ".join(
-            f"{key}: {_flatten(value)}" if key not in ("non_field_errors", "detail") else _flatten(value)
-            for key, value in detail.items()
+    detail = serializers.CharField(help_text=gettext_lazy("What went wrong, in the user's language."))
+    code = serializers.CharField(
+        help_text=gettext_lazy(
+            "A stable code: invalid, parse_error, not_authenticated, authentication_failed, "
+            "permission_denied, not_found, method_not_allowed, invalid_state, conflict, throttled."
         )
-    return str(detail)
+    )
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text=gettext_lazy(
+            "For invalid input: the messages of each field (non_field_errors for the whole)."
+        ),
+    )
 
 
-def exception_handler(exc, context):
-    """Every API error is `{"detail": <message in the user's language>, "code": <stable code>}`.
+def error_response(description) -> OpenApiResponse:
+    return OpenApiResponse(ErrorOutput, description=description)
 
-    Field errors add `"errors": {field: [messages]}` so a client can place them.
-    """
-    if isinstance(exc, ApplicationError):
-        body = {"detail": str(exc.message), "code": exc.code}
-        if exc.extra:
-            body["errors"] = exc.extra
-        return Response(body, status=exc.status_code)
-    if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-    elif isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
 
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
-    if isinstance(exc, exceptions.ValidationError):
-        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = {
-            "detail": _("Invalid input: %(errors)s") % {"errors": _flatten(errors)},
-            "code": "invalid",
-            "errors": errors,
-        }
-        response.status_code = status.HTTP_400_BAD_REQUEST
-    else:
-        codes = exc.get_codes() if hasattr(exc, "get_codes") else "error"
-        response.data = {
-            "detail": _flatten(exc.detail) if hasattr(exc, "detail") else str(exc),
-            "code": codes if isinstance(codes, str) else "error",
-        }
-    return response
+class VisiblePrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """An id of an object the requesting user may see; any other id reads as one that does not exist."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        queryset = super().get_queryset()
+        if request is None:
+            return queryset.none()
+        return queryset.visible_to(request.user)
+
+
+def require_perm(user, permission: str, obj=None) -> None:
+    if not user.has_perm(permission, obj):
+        raise PermissionDenied()
+
+
+NOT_FOUND = error_response(gettext_lazy("Absent, or outside what you may see."))
+INVALID = error_response(gettext_lazy("Invalid input: see errors for each field. Nothing was changed."))
+FORBIDDEN = error_response(gettext_lazy("Your roles do not allow this here. Nothing was changed."))
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    # Any id segment reaches get_object(), so a malformed id ("abc", "1.5") gets the JSON 404 too,
+    # rather than falling through the URL patterns to the HTML page.
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self):
+        # Only plain ASCII digits name an object: int() would also read "９" or " 9" as 9.
+        if not ASCII_ID.fullmatch(str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))):
+            raise Http404
+        return super().get_object()

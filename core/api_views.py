@@ -1,4 +1,4 @@
-"""Token issue and "who am I" for API clients."""
+"""Token issue and "who am I" for API clients, and the documented shape of every API error."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -11,6 +11,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from community.access import scope_for
+
+from .api import error_response
 
 
 class TokenOutput(serializers.Serializer):
@@ -25,7 +27,15 @@ class ObtainTokenApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
-    @extend_schema(request=AuthTokenSerializer, responses=TokenOutput, auth=[])
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={
+            200: TokenOutput,
+            400: error_response(_("Missing fields, or credentials that do not sign in.")),
+            429: error_response(_("Too many attempts; try again later.")),
+        },
+        auth=[],
+    )
     def post(self, request):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)

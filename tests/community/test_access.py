@@ -61,3 +61,42 @@ def test_staff_flag_follows_roles(district):
     d = district
     assert d.secretary1.is_staff and d.district_admin.is_staff
     assert not d.unit_contact1.is_staff and not d.resident_user.is_staff
+
+
+def test_scope_narrowed_to_roles(district):
+    from community.models import Role
+
+    d = district
+    scope = scope_for(d.street_admin)
+    assert scope.for_roles([Role.STREET_ADMIN]).covers(d.community1)
+    assert scope.for_roles([Role.COMMUNITY_SECRETARY]).is_empty
+    assert not scope.for_roles([Role.STREET_ADMIN]).covers(d.community3)
+
+
+def test_covers_needs_no_query_when_the_area_is_loaded(district, django_assert_num_queries):
+    d = district
+    people = list(Person.objects.select_related("community"))
+    scope = scope_for(d.secretary1)
+
+    with django_assert_num_queries(0):
+        covered = {p.name for p in people if scope.covers(p)}
+    assert covered == {"王建国", "李秀英"}
+
+
+def test_a_unit_contacts_grant_belongs_to_the_units_community(district):
+    from community.models import RoleGrant
+
+    d = district
+    grant = RoleGrant.objects.get(user=d.unit_contact1)
+    assert RoleGrant.objects.visible_to(d.secretary1).filter(pk=grant.pk).exists()
+    assert not RoleGrant.objects.visible_to(d.secretary3).filter(pk=grant.pk).exists()
+
+
+def test_logins_visible_to_a_secretary(district):
+    from community.models import User
+
+    d = district
+    visible = set(User.objects.visible_to(d.secretary1).values_list("username", flat=True))
+    assert visible == {"secretary1", "convener1", "unit_contact1", "member1", "resident1"}
+    assert set(User.objects.visible_to(d.resident_user).values_list("username", flat=True)) == {"resident1"}
+    assert User.objects.visible_to(d.district_admin).filter(username="secretary3").exists()
