@@ -1,20 +1,54 @@
-"""Template context every page needs: platform name, the user's roles and unread notices."""
+"""Template context every page needs: platform name, the user's roles, navigation and unread notices."""
+
+from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from community.access import scope_for
+from community.models import STAFF_ROLES
+
+# The main navigation: (URL name, label, Bootstrap icon, roles that see it or None for everyone).
+# Apps add their entry here when they add the page.
+NAV_LINKS: list[tuple[str, str, str, frozenset[str] | None]] = [
+    ("home", _("Home"), "house", None),
+    ("audit:entry_list", _("Public record"), "journal-check", None),
+    ("audit:verify", _("Verify the public record"), "patch-check", None),
+]
+# Translators: the platform's name where a phone has little room, next to the full name
+# "Yuecheng Co-construction Platform"; about four Chinese characters (e.g. 越城共建).
+PLATFORM_SHORT_NAME = _("Yuecheng")
+
+
+def _navigation(roles: frozenset[str], *, everything: bool) -> list[dict]:
+    links = []
+    for name, label, icon, allowed in NAV_LINKS:
+        if allowed is not None and not everything and not roles & allowed:
+            continue
+        links.append({"url": reverse(name), "label": label, "icon": icon, "name": name})
+    return links
 
 
 def platform(request):
     user = getattr(request, "user", None)
-    scope = scope_for(user) if user is not None else None
+    authenticated = user is not None and user.is_authenticated
+    scope = scope_for(user) if authenticated else None
+    roles = scope.roles if scope else frozenset()
+    everything = bool(scope and scope.everything)
     unread = 0
-    if user is not None and user.is_authenticated:
+    if authenticated:
         from notices.selectors import unread_count
 
         unread = unread_count(user=user)
     return {
         "PLATFORM_NAME": settings.PLATFORM_NAME,
-        "user_roles": scope.roles if scope else frozenset(),
+        "PLATFORM_SHORT_NAME": PLATFORM_SHORT_NAME,
+        "user_roles": roles,
         "unread_notice_count": unread,
+        "nav_links": _navigation(roles, everything=everything),
+        # Back-office roles work in /admin/; is_staff follows those roles (community.services).
+        "show_back_office": authenticated and (user.is_staff or everything or bool(roles & STAFF_ROLES)),
+        "notices_url": reverse("notices:inbox") if authenticated else None,
+        "record_verify_url": reverse("audit:verify"),
     }

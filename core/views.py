@@ -6,8 +6,10 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -17,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def home(request):
+    """The public portal: what the platform is, the five steps, the district's headline figures."""
     return render(request, "core/home.html", {"figures": headline_figures()})
 
 
@@ -61,10 +64,15 @@ def permission_denied(request, exception=None):
 
 
 def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        # API clients get the JSON error format even for a path no route matches.
+        return JsonResponse({"detail": str(_("Not found.")), "code": "not_found"}, status=404)
     return render(request, "404.html", status=404)
 
 
 @requires_csrf_token
 def server_error(request):
-    # Keep the 500 page independent of the database and the user: it may be why we are here.
-    return render(request, "500.html", {"PLATFORM_NAME": settings.PLATFORM_NAME}, status=500)
+    # Rendered without the request, so no context processor runs: the 500 page needs neither the
+    # database nor the session, which may be why we are here.
+    html = loader.get_template("500.html").render({"PLATFORM_NAME": settings.PLATFORM_NAME})
+    return HttpResponseServerError(html)

@@ -75,3 +75,13 @@ def district(db):
 def _fast_password_hasher(settings):
     # Production hashing costs ~0.3 s a password; tests create dozens of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Throttle counters and cached figures live in the cache, which outlives a single test.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
