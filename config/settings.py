@@ -169,6 +169,8 @@ else:
         # kombu's default is "control" relative to the working directory: keep it with the broker.
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # The demo worker checks the queue folder ten times a second (kombu polls once a second).
+        "polling_interval": 0.1,
         "visibility_timeout": 3600,
     }
 CELERY_TASK_ACKS_LATE = True
