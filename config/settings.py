@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "community",
     "notices",
     "audit",
+    "points",
 ]
 
 MIDDLEWARE = [
