@@ -55,7 +55,7 @@ class User(AbstractUser):
     phone = models.CharField(
         _("mobile number"), max_length=11, unique=True, null=True, blank=True, validators=[phone_validator]
     )
-    display_name = models.CharField(_("name"), max_length=50, blank=True)
+    display_name = models.CharField(_("full name"), max_length=50, blank=True)
 
     objects = ScopedUserManager()
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
@@ -67,6 +67,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
+
+    def get_short_name(self) -> str:
+        # The admin greets users by this; a Chinese name reads better than an upper-cased login.
+        return self.display_name or super().get_short_name() or self.username
 
     @property
     def masked_phone(self) -> str:
@@ -156,6 +160,8 @@ class OrgKind(models.TextChoices):
     PROPERTY_COMPANY = "property_company", _("Property-service company")
     SOCIAL_ORG = "social_org", _("Social organisation")
     VOLUNTEER_TEAM = "volunteer_team", _("Volunteer team")
+    # A shop or service provider that offers goods in the livelihood market without being a Party organisation.
+    MERCHANT = "merchant", _("Merchant")
 
 
 PARTY_ORG_KINDS = {
@@ -240,7 +246,7 @@ class Person(TimeStampedModel):
     user = models.OneToOneField(
         User, verbose_name=_("login"), null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     phone = models.CharField(_("mobile number"), max_length=11, blank=True, validators=[phone_validator])
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     community = models.ForeignKey(

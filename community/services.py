@@ -165,7 +165,7 @@ def organisation_update(*, actor: User | None, organisation: Organisation, **fie
 def person_create(*, actor: User | None, name: str, community: Area, **fields: Any) -> Person:
     _require_manager_of_area(actor, community)
     if community.kind != AreaKind.COMMUNITY:
-        raise ValidationFailed(_("A person belongs to a community."))
+        raise ValidationFailed(_("Choose a community (not another kind of area) for this person."))
     home = fields.get("home")
     if home is not None and not home.is_within(community):
         raise ValidationFailed(_("The home must be inside the person's community."))

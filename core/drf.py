@@ -13,7 +13,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .exceptions import ApplicationError
 
 
-
 class Pagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100

@@ -8,7 +8,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
 from django.db import connection
 
 from audit.services import audit_append
@@ -16,10 +16,11 @@ from audit.services import audit_append
 START = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    # Anonymous API throttling counts in the local-memory cache, which outlives a single test.
-    cache.clear()
+@pytest.fixture
+def client(client):
+    # These tests read the English texts (Chinese completeness is tests/test_translations.py).
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 @contextmanager

@@ -16,7 +16,7 @@ VERIFY_URL = "/api/v1/record-entries/verify/"
 
 @pytest.fixture
 def api():
-    return APIClient()
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_list_is_public_and_latest_first(api, make_chain, district):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -387,12 +388,13 @@ def test_a_service_refusal_shows_on_the_form_and_changes_nothing(d):
 
 def test_the_refusal_speaks_the_users_language(d):
     client = signed_in(d.secretary1)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.post(url("area", "add"), {"name": "新区", "kind": AreaKind.DISTRICT})
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = client.post(url("area", "add"), {"name": "新区", "kind": AreaKind.DISTRICT})
 
-    response = client.post(
-        url("area", "add"), {"name": "新区", "kind": AreaKind.DISTRICT}, HTTP_ACCEPT_LANGUAGE="en"
-    )
-
-    assert "Only a platform administrator can create a top-level area." in response.content.decode()
+    assert "Only a platform administrator can create a top-level area." in english.content.decode()
+    assert "只有平台管理员才能创建顶级区域" in chinese.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -787,6 +789,8 @@ def test_an_in_service_members_workplace_elsewhere_is_kept(d):
 
 
 def test_the_back_office_carries_the_platforms_titles(d):
-    html = signed_in(d.secretary1).get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client = signed_in(d.secretary1)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/admin/").content.decode()
 
     assert "Yuecheng Co-construction Platform · Back office" in html
