@@ -30,7 +30,34 @@ def pytest_sessionstart(session):
         pytest.exit("CI needs the real services: " + "; ".join(problems), returncode=3)
 
 
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "require_postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    engine = "PostgreSQL" if settings.IS_POSTGRES else "SQLite"
+    broker = settings.CELERY_BROKER_URL
+    if settings.REDIS_URL:
+        broker = f"Redis ({settings.REDIS_URL.rsplit('@', 1)[-1]})"
+    chromium = CHROMIUM if os.path.exists(CHROMIUM) else "not installed"
+    return [
+        f"platform database: {engine} ({db['NAME']}; tests use its test_ copy)",
+        f"celery broker: {broker}",
+        f"browser: {chromium}",
+    ]
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    # Say what really ran against the real services, so a reader of the CI log can check it.
+    passed = terminalreporter.stats.get("passed", [])
+    for marker in ("worker", "browser", "postgres"):
+        names = [r.nodeid for r in passed if marker in r.keywords]
+        terminalreporter.write_line(f"{marker} tests passed: {len(names)}")
+        for name in names:
+            terminalreporter.write_line(f"  {name}")
     skipped = terminalreporter.stats.get("skipped", [])
     if IN_CI and skipped:
         terminalreporter.write_line(
