@@ -255,6 +255,15 @@ if not DEBUG:
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
+# --- Points: earning and expiry (points/earning.py) ----------------------------------------------
+# Points earned in year Y expire at the end of year Y + POINTS_EXPIRY_YEARS; 0 = never.
+POINTS_EXPIRY_YEARS = env.int("POINTS_EXPIRY_YEARS", default=1)
+# Manual awards (and, separately, deductions) per community per calendar month, in points.
+POINTS_MANUAL_MONTHLY_LIMIT = env.int("POINTS_MANUAL_MONTHLY_LIMIT", default=2000)
+POINTS_MANUAL_DEDUCTION_MONTHLY_LIMIT = env.int("POINTS_MANUAL_DEDUCTION_MONTHLY_LIMIT", default=2000)
+# At most this many points in one manual award or deduction.
+POINTS_MANUAL_MAX_PER_AWARD = env.int("POINTS_MANUAL_MAX_PER_AWARD", default=500)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

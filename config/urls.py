@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("community.api_urls")),
     path("", include("notices.api_urls")),
     path("", include("audit.api_urls")),
+    path("", include("points.api_urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("community.urls")),
     path("notices/", include("notices.urls")),
     path("record/", include("audit.urls")),
+    path("points/", include("points.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

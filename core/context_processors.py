@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from community.access import scope_for
-from community.models import STAFF_ROLES
+from community.models import CASEWORK_ROLES, STAFF_ROLES, Role
 
 # The main navigation: (URL name, label, Bootstrap icon, roles that see it or None for everyone).
 # Apps add their entry here when they add the page.
@@ -15,6 +15,10 @@ NAV_LINKS: list[tuple[str, str, str, frozenset[str] | None]] = [
     ("home", _("Home"), "house", None),
     ("audit:entry_list", _("Public record"), "journal-check", None),
     ("audit:verify", _("Verify the public record"), "patch-check", None),
+    ("points:wallet", _("My points"), "coin", None),
+    ("points:market", _("Livelihood market"), "shop", None),
+    # Merchants' contacts and the staff who run the market (points.market_rules).
+    ("points:verify", _("Verify codes"), "qr-code-scan", frozenset({Role.UNIT_CONTACT, *CASEWORK_ROLES})),
 ]
 # Translators: the platform's name where a phone has little room, next to the full name
 # "Yuecheng Co-construction Platform"; about four Chinese characters (e.g. 越城共建).

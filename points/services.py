@@ -3,12 +3,21 @@
 Both lock the two accounts in id order (so A→B and B→A at once cannot deadlock), check the
 rules, write one transfer row and both balances in one transaction. Idempotency keys come from
 the cause, so a retried request or job returns the first transfer instead of paying twice.
+
+On PostgreSQL a move is one call of the database function `points_transfer_move` (migration
+0009: lock both accounts, check the source's balance, insert the transfer unless its key or its
+reversed entry is taken, update both balances): one round trip, atomic by itself, so it needs
+neither a transaction of its own nor a savepoint inside the caller's. Elsewhere (SQLite for the
+demo, whose write transactions are serialised) the same steps are ORM queries in one transaction.
 """
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.models import Area, AreaKind, Organisation, User
@@ -18,15 +27,24 @@ from .models import NON_NEGATIVE_KINDS, Account, AccountKind, Transfer, Transfer
 
 # Far above any real award (the whole district issued ≈2.2 M in years), far below BIGINT.
 MAX_AMOUNT = 1_000_000
-MAX_KEY_LENGTH = 200
+MAX_KEY_LENGTH = Transfer._meta.get_field("key").max_length
+MAX_CAUSE_LENGTH = Transfer._meta.get_field("cause").max_length
+MAX_MEMO_LENGTH = Transfer._meta.get_field("memo").max_length
+_KINDS = frozenset(TransferKind.values)
+# The transfer a move returns is built from what was written, in field order (no query). A new
+# field on Transfer must be written by points_transfer_move too: this fails loudly until it is.
+_TRANSFER_FIELDS = [field.attname for field in Transfer._meta.concrete_fields]
 
 
 class InsufficientPoints(Conflict):
     default_code = "insufficient_points"
 
 
+# --- Checks shared by both ways of moving ------------------------------------------------------
+
+
 def _check_amount(amount) -> int:
-    # bool is an int in Python; "5" and 5.0 are not amounts.
+    # bool is an int in Python; "5", 5.0 and Decimal("5") are not amounts.
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise ValidationFailed(_("The number of points must be a whole number."), code="invalid_amount")
     if amount <= 0:
@@ -38,94 +56,229 @@ def _check_amount(amount) -> int:
     return amount
 
 
-def _same_content(existing: Transfer, *, source_id, destination_id, amount, kind, reverses_id) -> bool:
-    return (
-        existing.source_id == source_id
-        and existing.destination_id == destination_id
-        and existing.amount == amount
-        and existing.kind == kind
-        and existing.reverses_id == reverses_id
+def _check_key(key) -> str:
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationFailed(
+            _("Every transfer needs a key naming its cause (at most %(max)s characters).")
+            % {"max": MAX_KEY_LENGTH},
+            code="invalid_key",
+        )
+    return key
+
+
+def _account_id(account) -> int:
+    pk = getattr(account, "pk", None)
+    if not isinstance(account, Account) or pk is None:
+        raise NotFound(_("Account not found."), code="account_not_found")
+    return pk
+
+
+@dataclass(frozen=True)
+class _Move:
+    """What one transfer is: the content a replayed key must match, and what is written."""
+
+    key: str
+    kind: str
+    source_id: int
+    destination_id: int
+    amount: int
+    reverses_id: int | None
+    cause: str
+    memo: str
+    actor_id: int | None
+
+    def same_content(self, existing: Transfer) -> bool:
+        # cause and memo are descriptions, not content: a retry may word them differently.
+        return (
+            existing.source_id == self.source_id
+            and existing.destination_id == self.destination_id
+            and existing.amount == self.amount
+            and existing.kind == self.kind
+            and existing.reverses_id == self.reverses_id
+        )
+
+
+def _key_reused() -> Conflict:
+    return Conflict(
+        _("This operation was already recorded with different details; nothing was changed."),
+        code="idempotency_key_reused",
     )
 
 
-def _replay(key: str, **content) -> Transfer | None:
-    """The transfer already made under `key`, if its content matches; a mismatch is refused."""
-    existing = Transfer.objects.filter(key=key).first()
-    if existing is None:
-        return None
-    if not _same_content(existing, **content):
-        raise Conflict(
-            _("This operation was already recorded with different details; nothing was changed."),
-            code="idempotency_key_reused",
+def _already_reversed() -> Conflict:
+    return Conflict(_("This entry has already been reversed."), code="already_reversed")
+
+
+def _insufficient(balance: int, amount: int) -> InsufficientPoints:
+    return InsufficientPoints(
+        _("Not enough points: %(balance)s available, %(amount)s needed.")
+        % {"balance": balance, "amount": amount}
+    )
+
+
+def _recorded(move: _Move, *, accept_existing_reversal: bool) -> Transfer | None:
+    """The transfer already recorded for this move (same key, or the same entry reversed), if any.
+
+    Same key, same content: that transfer (a replay). Same key, other content: refused. Another
+    reversal of the same entry: returned only when the caller named no key of its own.
+    """
+    existing = Transfer.objects.filter(key=move.key).first()
+    if existing is not None:
+        if not move.same_content(existing):
+            raise _key_reused()
+        return existing
+    if move.reverses_id is not None:
+        existing = Transfer.objects.filter(reverses_id=move.reverses_id).first()
+        if existing is not None:
+            if accept_existing_reversal:
+                return existing
+            raise _already_reversed()
+    return None
+
+
+# --- PostgreSQL: one function call ----------------------------------------------------------
+
+# points_transfer_move (migration 0009) locks both accounts in id order, checks the source may
+# pay, inserts the transfer unless its key or the entry it reverses is taken (ON CONFLICT DO
+# NOTHING), and moves both balances. It refuses nothing by raising; it returns what it saw.
+_MOVE_SQL = "SELECT * FROM points_transfer_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+def _move_postgresql(move: _Move, *, accept_existing_reversal: bool) -> tuple[Transfer, dict[int, int]]:
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MOVE_SQL,
+            [
+                move.source_id,
+                move.destination_id,
+                move.amount,
+                move.key,
+                move.kind,
+                move.cause,
+                move.memo,
+                move.reverses_id,
+                move.actor_id,
+                now,
+            ],
         )
-    return existing
+        transfer_id, accounts, source_kind, source_balance, destination_balance = cursor.fetchone()
+    if transfer_id is not None:
+        written = {
+            "id": transfer_id,
+            "key": move.key,
+            "kind": move.kind,
+            "source_id": move.source_id,
+            "destination_id": move.destination_id,
+            "amount": move.amount,
+            "cause": move.cause,
+            "memo": move.memo,
+            "reverses_id": move.reverses_id,
+            "created_by_id": move.actor_id,
+            "created_at": now,
+        }
+        transfer = Transfer.from_db(
+            connection.alias, _TRANSFER_FIELDS, [written[f] for f in _TRANSFER_FIELDS]
+        )
+        return transfer, {move.source_id: source_balance, move.destination_id: destination_balance}
+    # Nothing was written: say why. A replay wins over a balance that has since run short.
+    if accounts != 2:
+        raise NotFound(_("Account not found."), code="account_not_found")
+    existing = _recorded(move, accept_existing_reversal=accept_existing_reversal)
+    if existing is not None:
+        return existing, {}
+    if source_kind in NON_NEGATIVE_KINDS and source_balance < move.amount:
+        raise _insufficient(source_balance, move.amount)
+    # Only a concurrent insert that committed and then vanished could get here.
+    raise Conflict(_("The transfer could not be recorded; please try again."), code="transfer_failed")
 
 
-@transaction.atomic
+# --- Other databases: ORM queries in one serialised transaction --------------------------------
+
+
+def _move_portable(move: _Move, *, accept_existing_reversal: bool) -> tuple[Transfer, dict[int, int]]:
+    with transaction.atomic():
+        existing = _recorded(move, accept_existing_reversal=accept_existing_reversal)
+        if existing is not None:
+            return existing, {}
+        # Lock in id order (a no-op on SQLite, whose IMMEDIATE transactions already serialise writers).
+        locked = {
+            pk: (kind, balance)
+            for pk, kind, balance in Account.objects.select_for_update()
+            .filter(pk__in=[move.source_id, move.destination_id])
+            .order_by("pk")
+            .values_list("pk", "kind", "balance")
+        }
+        if len(locked) != 2:
+            raise NotFound(_("Account not found."), code="account_not_found")
+        balances = {pk: balance for pk, (_kind, balance) in locked.items()}
+        if locked[move.source_id][0] in NON_NEGATIVE_KINDS and balances[move.source_id] < move.amount:
+            raise _insufficient(balances[move.source_id], move.amount)
+        try:
+            with transaction.atomic():
+                transfer = Transfer.objects.create(
+                    key=move.key,
+                    kind=move.kind,
+                    source_id=move.source_id,
+                    destination_id=move.destination_id,
+                    amount=move.amount,
+                    cause=move.cause,
+                    memo=move.memo,
+                    reverses_id=move.reverses_id,
+                    created_by_id=move.actor_id,
+                )
+        except IntegrityError:
+            # A database that does not serialise writers let another transaction take the key first.
+            existing = _recorded(move, accept_existing_reversal=accept_existing_reversal)
+            if existing is None:
+                raise
+            return existing, {}
+        Account.objects.filter(pk__in=[move.source_id, move.destination_id]).update(
+            balance=Case(
+                When(pk=move.source_id, then=F("balance") - move.amount),
+                default=F("balance") + move.amount,
+            )
+        )
+    return transfer, {
+        move.source_id: balances[move.source_id] - move.amount,
+        move.destination_id: balances[move.destination_id] + move.amount,
+    }
+
+
 def _move(
     *,
-    source: Account,
-    destination: Account,
+    source_id: int,
+    destination_id: int,
     amount: int,
     key: str,
     kind: str,
     cause: str,
     memo: str,
     actor: User | None,
-    reverses: Transfer | None = None,
-) -> Transfer:
-    content = {
-        "source_id": source.pk,
-        "destination_id": destination.pk,
-        "amount": amount,
-        "kind": kind,
-        "reverses_id": reverses.pk if reverses else None,
-    }
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise ValidationFailed(_("Every transfer needs a key of its cause (at most 200 characters)."))
-    if source.pk == destination.pk:
+    reverses_id: int | None = None,
+    accept_existing_reversal: bool = False,
+) -> tuple[Transfer, dict[int, int]]:
+    """Record one move; returns the transfer and the new balances ({} when it was already recorded)."""
+    key = _check_key(key)
+    if source_id == destination_id:
         raise ValidationFailed(_("Points cannot be moved to the same account."), code="same_account")
-    replay = _replay(key, **content)
-    if replay is not None:
-        return replay
+    move = _Move(
+        key=key,
+        kind=kind,
+        source_id=source_id,
+        destination_id=destination_id,
+        amount=amount,
+        reverses_id=reverses_id,
+        cause=(cause or "")[:MAX_CAUSE_LENGTH],
+        memo=(memo or "")[:MAX_MEMO_LENGTH],
+        actor_id=getattr(actor, "pk", None),
+    )
+    if connection.vendor == "postgresql":
+        return _move_postgresql(move, accept_existing_reversal=accept_existing_reversal)
+    return _move_portable(move, accept_existing_reversal=accept_existing_reversal)
 
-    # Lock both accounts, always lowest id first.
-    locked = {
-        a.pk: a
-        for a in Account.objects.select_for_update().filter(pk__in=[source.pk, destination.pk]).order_by("pk")
-    }
-    if len(locked) != 2:
-        raise NotFound(_("Account not found."))
-    src = locked[source.pk]
-    if src.kind in NON_NEGATIVE_KINDS and src.balance < amount:
-        raise InsufficientPoints(
-            _("Not enough points: %(balance)s available, %(amount)s needed.")
-            % {"balance": src.balance, "amount": amount}
-        )
-    try:
-        with transaction.atomic():
-            transfer = Transfer.objects.create(
-                key=key,
-                kind=kind,
-                source_id=source.pk,
-                destination_id=destination.pk,
-                amount=amount,
-                cause=cause[:120],
-                memo=memo[:200],
-                reverses=reverses,
-                created_by=actor,
-            )
-    except IntegrityError:
-        # Another transaction committed the same key (or reversed the same entry) meanwhile.
-        replay = _replay(key, **content)
-        if replay is not None:
-            return replay
-        raise Conflict(_("This entry has already been reversed."), code="already_reversed") from None
-    Account.objects.filter(pk=source.pk).update(balance=F("balance") - amount)
-    Account.objects.filter(pk=destination.pk).update(balance=F("balance") + amount)
-    source.balance = locked[source.pk].balance - amount
-    destination.balance = locked[destination.pk].balance + amount
-    return transfer
+
+# --- The two services ------------------------------------------------------------------------
 
 
 def points_transfer(
@@ -139,15 +292,21 @@ def points_transfer(
     memo: str = "",
     actor: User | None = None,
 ) -> Transfer:
-    """Move `amount` points from `source` to `destination`, once per `key`."""
+    """Move `amount` points from `source` to `destination`, once per `key`.
+
+    The same key again with the same accounts, amount and kind returns the first transfer; with
+    anything else it is refused (`idempotency_key_reused`) and nothing changes. On success the
+    `balance` of the two account objects passed in is brought up to date.
+    """
     amount = _check_amount(amount)
     if kind == TransferKind.REVERSAL:
-        raise ValidationFailed(_("Use points_reverse to correct a transfer."))
-    if kind not in TransferKind.values:
-        raise ValidationFailed(_("Unknown kind of transfer."))
-    return _move(
-        source=source,
-        destination=destination,
+        raise ValidationFailed(_("Use points_reverse to correct a transfer."), code="invalid_kind")
+    if kind not in _KINDS:
+        raise ValidationFailed(_("Unknown kind of transfer."), code="invalid_kind")
+    source_id, destination_id = _account_id(source), _account_id(destination)
+    transfer, balances = _move(
+        source_id=source_id,
+        destination_id=destination_id,
         amount=amount,
         key=key,
         kind=kind,
@@ -155,30 +314,39 @@ def points_transfer(
         memo=memo,
         actor=actor,
     )
+    if balances:
+        source.balance, destination.balance = balances[source_id], balances[destination_id]
+        transfer.source, transfer.destination = source, destination
+    return transfer
 
 
 def points_reverse(
     *, transfer: Transfer, memo: str, actor: User | None = None, key: str | None = None
 ) -> Transfer:
-    """Undo `transfer` with an opposite transfer. An entry is reversed at most once; a reversal never."""
+    """Undo `transfer` with an opposite transfer. An entry is reversed at most once; a reversal never.
+
+    Without `key` the reversal's key is `reversal:<id>`, and asking again returns the reversal
+    already made. With a key, a second reversal under another key is refused (`already_reversed`).
+    """
+    if transfer.pk is None:
+        raise NotFound(_("Transfer not found."), code="transfer_not_found")
     if transfer.kind == TransferKind.REVERSAL:
         raise Conflict(_("A reversal cannot itself be reversed."), code="reversal_of_reversal")
-    existing = Transfer.objects.filter(reverses=transfer).first()
-    if existing is not None:
-        if key is None or existing.key == key:
-            return existing
-        raise Conflict(_("This entry has already been reversed."), code="already_reversed")
-    return _move(
-        source=transfer.destination,
-        destination=transfer.source,
+    reversal, _balances = _move(
+        source_id=transfer.destination_id,
+        destination_id=transfer.source_id,
         amount=transfer.amount,
-        key=key or f"reversal:{transfer.pk}",
+        key=f"reversal:{transfer.pk}" if key is None else key,
         kind=TransferKind.REVERSAL,
         cause=transfer.cause,
         memo=memo,
         actor=actor,
-        reverses=transfer,
+        reverses_id=transfer.pk,
+        accept_existing_reversal=key is None,
     )
+    if reversal.reverses_id == transfer.pk:
+        reversal.reverses = transfer
+    return reversal
 
 
 # --- Accounts --------------------------------------------------------------------------------
