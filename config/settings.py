@@ -263,6 +263,9 @@ POINTS_MANUAL_MONTHLY_LIMIT = env.int("POINTS_MANUAL_MONTHLY_LIMIT", default=200
 POINTS_MANUAL_DEDUCTION_MONTHLY_LIMIT = env.int("POINTS_MANUAL_DEDUCTION_MONTHLY_LIMIT", default=2000)
 # At most this many points in one manual award or deduction.
 POINTS_MANUAL_MAX_PER_AWARD = env.int("POINTS_MANUAL_MAX_PER_AWARD", default=500)
+# Tills of each community's issuing account (ADR 0006): payments from one community run side by
+# side, one per free till. Applies to accounts opened afterwards.
+POINTS_COMMUNITY_TILLS = env.int("POINTS_COMMUNITY_TILLS", default=8)
 
 LOGGING = {
     "version": 1,

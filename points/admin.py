@@ -14,7 +14,8 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -62,7 +63,7 @@ class AllocationForm(forms.Form):
 
 @admin.register(Account)
 class AccountAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "kind", "area", "holder", "balance"]
+    list_display = ["name", "kind", "area", "holder", "points"]
     list_filter = ["kind", ("area", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "user__username", "user__display_name"]
     list_select_related = ["area", "user"]
@@ -75,16 +76,50 @@ class AccountAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "area",
         "user",
         "organisation",
-        "balance",
+        "points",
+        "till_balances",
         "created_at",
         "expiring",
         "statement",
     ]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # Tills are part of their issuing account (ADR 0006): listed with it, not on their own.
+        tills = (
+            Account.objects.filter(parent=OuterRef("pk"))
+            .order_by()
+            .values("parent")
+            .annotate(total=Sum("balance"))
+            .values("total")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .filter(parent__isnull=True)
+            .annotate(points_total=F("balance") + Coalesce(Subquery(tills), 0))
+        )
+
     @admin.display(description=_("holder"), ordering="user__display_name")
     def holder(self, obj):
         return obj.user if obj.user_id else "—"
+
+    @admin.display(description=_("balance"), ordering="points_total")
+    def points(self, obj):
+        return obj.points_total
+
+    @admin.display(description=_("tills"))
+    def till_balances(self, obj):
+        if not obj.tills:
+            return "—"
+        balances = Account.objects.filter(parent=obj).order_by("pk").values_list("balance", flat=True)
+        return format_html(
+            "{}: {} · {}: {}",
+            _("own"),
+            obj.balance,
+            _("tills"),
+            ", ".join(str(b) for b in balances),
+        )
 
     @admin.display(description=_("points expiring"))
     def expiring(self, obj):

@@ -1,4 +1,5 @@
-"""REST API of the points pages (/api/v1/): my wallet and statement, the market, redemptions, leaderboards.
+"""REST API of the points pages (/api/v1/): my wallet and statement, the market, redemptions, leaderboards,
+and the earning rules (staff).
 
 Reads come from the selectors (each list a fixed number of queries); writes parse an input
 serializer and call one service in points.market, whose `ApplicationError`s become the JSON error
@@ -20,6 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from community.access import scope_for
 from community.models import Area, AreaKind, Organisation
 from core.api import (
     FORBIDDEN,
@@ -29,11 +31,13 @@ from core.api import (
     ScopedViewSet,
     VisiblePrimaryKeyField,
     error_response,
+    require_perm,
 )
-from core.exceptions import NotFound
+from core.exceptions import NotFound, ValidationFailed
 
-from . import market, market_selectors, selectors
-from .models import MarketItem, Redemption, Transfer
+from . import earning, market, market_selectors, selectors
+from .earning_permissions import POINTS_STAFF_ROLES
+from .models import EarningRule, EventType, MarketItem, Redemption, Transfer
 from .workflow import RedemptionState
 
 CONFLICT = error_response(
@@ -433,3 +437,120 @@ class LeaderboardApi(APIView):
                 }
             ).data
         )
+
+
+# --- Earning rules (staff) ----------------------------------------------------------------------
+
+
+class EarningRuleOutput(serializers.ModelSerializer):
+    district = PointsRefOutput()
+    community = PointsRefOutput(allow_null=True)
+    event_type_label = serializers.CharField(source="get_event_type_display")
+
+    class Meta:
+        model = EarningRule
+        fields = [
+            "id",
+            "event_type",
+            "event_type_label",
+            "district",
+            "community",
+            "points",
+            "unit_label",
+            "daily_cap",
+            "monthly_cap",
+            "active",
+            "valid_from",
+            "valid_until",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class EarningRuleInput(serializers.Serializer):
+    event_type = serializers.ChoiceField(choices=EventType.choices)
+    # A district's name is public; whether the caller may set its default is the service's call.
+    # Omitted with a community: that community's district.
+    district = serializers.PrimaryKeyRelatedField(
+        queryset=Area.objects.filter(kind=AreaKind.DISTRICT), required=False
+    )
+    community = VisiblePrimaryKeyField(
+        queryset=Area.objects.filter(kind=AreaKind.COMMUNITY), allow_null=True, required=False
+    )
+    points = serializers.IntegerField(min_value=0, max_value=100_000)
+    unit_label = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    daily_cap = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    monthly_cap = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    active = serializers.BooleanField(required=False)
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True, required=False)
+    note = serializers.CharField(max_length=200, allow_blank=True, required=False)
+
+
+class EarningRuleFilter(django_filters.FilterSet):
+    district_default = django_filters.BooleanFilter(
+        field_name="community", lookup_expr="isnull", label=_("District-wide defaults only")
+    )
+
+    class Meta:
+        model = EarningRule
+        fields = ["event_type", "community", "district", "active"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Earning rules you may see (staff): the district's defaults and your communities'")
+    ),
+    retrieve=extend_schema(summary=_("One earning rule"), responses={200: EarningRuleOutput, 404: NOT_FOUND}),
+    create=extend_schema(
+        summary=_("Add an earning rule"),
+        request=EarningRuleInput,
+        responses={201: EarningRuleOutput, 400: INVALID, 403: FORBIDDEN},
+    ),
+    partial_update=extend_schema(
+        summary=_("Change an earning rule (every version is kept)"),
+        request=EarningRuleInput,
+        responses={200: EarningRuleOutput, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+)
+class EarningRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = EarningRuleOutput
+    filterset_class = EarningRuleFilter
+    ordering_fields = ["event_type", "valid_from", "points"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return EarningRule.objects.none()
+        user = self.request.user
+        if scope_for(user).for_roles(POINTS_STAFF_ROLES).is_empty:
+            return EarningRule.objects.none()  # rules are the staff's; others see none
+        return EarningRule.objects.visible_to(user).select_related("district", "community")
+
+    def create(self, request):
+        require_perm(request.user, "points.add_earningrule")
+        data = EarningRuleInput(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        if fields.get("district") is None:
+            community = fields.get("community")
+            if community is None:
+                raise ValidationFailed(
+                    _("Name the district (for a district-wide rule) or the community."),
+                    extra={"district": [_("Required.")]},
+                )
+            fields["district"] = community.ancestor_of_kind(AreaKind.DISTRICT)
+        rule = earning.earning_rule_save(actor=request.user, **fields)
+        return Response(self._output(rule), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        rule = self.get_object()
+        require_perm(request.user, "points.change_earningrule", rule)
+        data = EarningRuleInput(data=request.data, partial=True, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        rule = earning.earning_rule_save(actor=request.user, rule=rule, **data.validated_data)
+        return Response(self._output(rule))
+
+    def _output(self, rule: EarningRule) -> dict:
+        fresh = self.get_queryset().get(pk=rule.pk)
+        return EarningRuleOutput(fresh, context=self.get_serializer_context()).data

@@ -1,4 +1,5 @@
-"""/api/v1/: wallet/, wallet/statement/, market-items/, redemptions/ (+ cancel, lookup, verify), leaderboards/."""
+"""/api/v1/: wallet/, wallet/statement/, market-items/, redemptions/ (+ cancel, lookup, verify), leaderboards/,
+earning-rules/ (staff)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
@@ -9,6 +10,7 @@ from . import api
 router = SimpleRouter()
 router.register("market-items", api.MarketItemViewSet, basename="market-item")
 router.register("redemptions", api.RedemptionViewSet, basename="redemption")
+router.register("earning-rules", api.EarningRuleViewSet, basename="earning-rule")
 
 urlpatterns = [
     path("wallet/", api.WalletApi.as_view(), name="points-wallet"),

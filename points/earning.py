@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -116,9 +116,14 @@ def _request_key(value) -> str:
 
 
 def _lock_accounts(*accounts: Account) -> dict[int, Account]:
-    """Lock the accounts in id order, the order points_transfer uses, so nothing can deadlock."""
+    """Lock the accounts in the order points_transfer uses, so nothing can deadlock.
+
+    Plain accounts (wallets, the fund) first, then issuing accounts and tills; by id within each.
+    """
     ids = sorted({a.pk for a in accounts})
-    return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    grouped = ExpressionWrapper(Q(tills__gt=0) | Q(parent__isnull=False), output_field=BooleanField())
+    locked = Account.objects.select_for_update().filter(pk__in=ids).order_by(grouped, "pk")
+    return {a.pk: a for a in locked}
 
 
 def _community_short_of_points(community: Area, balance: int, amount: int) -> InsufficientPoints:
@@ -371,7 +376,9 @@ def points_award_for_event(
             return None
         source = community_account(community=community)
         wallet = wallet_for(user=user)
-        locked = _lock_accounts(source, wallet)
+        # The wallet's lock serialises this person's caps. The issuing account is not locked here:
+        # its tills pay side by side (ADR 0006), and points_transfer refuses if it is short.
+        _lock_accounts(wallet)
         # A concurrent retry of the same event may have paid while this one waited for the locks.
         existing = Transfer.objects.filter(key=key).first()
         if existing is not None:
@@ -396,20 +403,21 @@ def points_award_for_event(
             raise ValidationFailed(
                 _("One event can earn at most %(max)s points.") % {"max": MAX_AMOUNT}, code="invalid_amount"
             )
-        if locked[source.pk].balance < points:
-            raise _community_short_of_points(community, locked[source.pk].balance, points)
         if not memo:
             with translation.override(settings.LANGUAGE_CODE):
                 memo = str(EventType(event_type).label)
-        transfer = points_transfer(
-            source=source,
-            destination=wallet,
-            amount=points,
-            key=key,
-            kind=TransferKind.EARNING,
-            cause=cause or event_type,
-            memo=memo,
-        )
+        try:
+            transfer = points_transfer(
+                source=source,
+                destination=wallet,
+                amount=points,
+                key=key,
+                kind=TransferKind.EARNING,
+                cause=cause or event_type,
+                memo=memo,
+            )
+        except InsufficientPoints:
+            raise _community_short_of_points(community, source.total_balance, points) from None
         Earning.objects.create(
             transfer=transfer,
             event_type=event_type,
@@ -545,8 +553,8 @@ def points_manual_adjust(
         )
     if direction == AdjustmentDirection.AWARD:
         source, destination, kind = issuing, wallet, TransferKind.MANUAL_AWARD
-        if locked[issuing.pk].balance < amount:
-            raise _community_short_of_points(community, locked[issuing.pk].balance, amount)
+        if locked[issuing.pk].total_balance < amount:
+            raise _community_short_of_points(community, locked[issuing.pk].total_balance, amount)
     else:
         source, destination, kind = wallet, issuing, TransferKind.MANUAL_DEDUCTION
         if locked[wallet.pk].balance < amount:

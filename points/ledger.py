@@ -35,6 +35,18 @@ REVERSAL_KIND_MISMATCH = "reversal_kind_mismatch"
 REVERSAL_OF_REVERSAL = "reversal_of_reversal"
 REVERSAL_MISMATCH = "reversal_mismatch"
 REVERSED_TWICE = "reversed_twice"
+TILL_MISMATCH = "till_mismatch"
+
+# Moves of kind "till" go between an issuing account and one of its own tills (ADR 0006).
+_TILL_SQL = """
+SELECT t.id, t.source_id, t.destination_id FROM points_transfer AS t
+JOIN points_account AS s ON s.id = t.source_id
+JOIN points_account AS d ON d.id = t.destination_id
+WHERE t.kind = %(till)s
+  AND NOT (s.parent_id IS NOT NULL AND s.parent_id = d.id)
+  AND NOT (d.parent_id IS NOT NULL AND d.parent_id = s.id)
+ORDER BY t.id
+"""
 
 # Breaches listed in the administrators' notice; the command prints them all.
 NOTICE_BREACH_LINES = 20
@@ -170,6 +182,17 @@ def _check_transfers(cursor, report: LedgerReport) -> None:
     cursor.execute(_REVERSALS_SQL, {"reversal": TransferKind.REVERSAL.value})
     for row in cursor.fetchall():
         report.breaches.append(_reversal_breach(*row))
+
+    cursor.execute(_TILL_SQL, {"till": TransferKind.TILL.value})
+    for transfer_id, source_id, destination_id in cursor.fetchall():
+        report.breaches.append(
+            Breach(
+                TILL_MISMATCH,
+                f"transfer {transfer_id} is a move between tills, but accounts {source_id} and "
+                f"{destination_id} are not an issuing account and one of its tills",
+                transfer_id=transfer_id,
+            )
+        )
 
     cursor.execute(_REVERSED_TWICE_SQL)
     for original_id, count in cursor.fetchall():

@@ -64,6 +64,20 @@ class Account(models.Model):
     )
     name = models.CharField(_("name"), max_length=120)
     balance = models.BigIntegerField(_("balance"), default=0, editable=False)
+    # A community's issuing account pays every earning in the community, so it would be one row
+    # that every payment locks until commit. It is split into tills (ADR 0006): sub-accounts of
+    # the same kind, area and name that pay in parallel. The account's points are its own balance
+    # plus its tills' (`total_balance`); `tills` counts them, `parent` is set on a till.
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("till of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="till_accounts",
+        db_index=False,  # a partial index below: every wallet's balance update would write a full one
+    )
+    tills = models.PositiveSmallIntegerField(_("tills"), default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -72,6 +86,11 @@ class Account(models.Model):
         verbose_name = _("points account")
         verbose_name_plural = _("points accounts")
         ordering = ["kind", "name"]
+        indexes = [
+            models.Index(
+                fields=["parent"], condition=Q(parent__isnull=False), name="points_account_till_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(balance__gte=0) | Q(kind=AccountKind.DISTRICT_FUND),
@@ -83,7 +102,14 @@ class Account(models.Model):
                 fields=["user"], condition=Q(kind=AccountKind.WALLET), name="points_one_wallet"
             ),
             models.UniqueConstraint(
-                fields=["area"], condition=Q(kind=AccountKind.COMMUNITY), name="points_one_community_account"
+                fields=["area"],
+                condition=Q(kind=AccountKind.COMMUNITY, parent__isnull=True),
+                name="points_one_community_account",
+            ),
+            # Only a community's issuing account has tills, and a till has none of its own.
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | Q(kind=AccountKind.COMMUNITY, tills=0),
+                name="points_till_of_a_community",
             ),
             models.UniqueConstraint(
                 fields=["organisation"],
@@ -106,6 +132,14 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def total_balance(self) -> int:
+        """The account's points: its balance plus its tills', as stored now (a query when it has tills)."""
+        if not self.tills:
+            return self.balance
+        accounts = Account.objects.filter(Q(pk=self.pk) | Q(parent_id=self.pk))
+        return accounts.aggregate(total=models.Sum("balance"))["total"]
 
 
 class AppendOnlyError(Exception):
@@ -140,6 +174,8 @@ class TransferKind(models.TextChoices):
     REDEMPTION = "redemption", _("Market redemption")
     EXPIRY = "expiry", _("Expiry")
     REVERSAL = "reversal", _("Reversal")
+    # Points moved between an issuing account and its own tills; never seen by a holder.
+    TILL = "till", _("Between an account's tills")
 
 
 class Transfer(models.Model):

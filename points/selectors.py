@@ -134,11 +134,18 @@ def statement(*, account: Account) -> QuerySet[Transfer]:
     """Every transfer touching `account`, newest first, annotated from the account's side.
 
     `direction` is "in" or "out", `signed_amount` is positive for credits and negative for debits,
-    `counterparty_name` names the other account; `source` and `destination` are joined.
+    `counterparty_name` names the other account; `source` and `destination` are joined. An issuing
+    account's statement includes what its tills paid, not what moved between them (ADR 0006).
     """
-    incoming = Q(destination_id=account.pk)
+    if account.tills:
+        ids = [account.pk, *Account.objects.filter(parent_id=account.pk).values_list("pk", flat=True)]
+        incoming = Q(destination_id__in=ids)
+        touching = (Q(source_id__in=ids) | incoming) & ~Q(kind=TransferKind.TILL)
+    else:
+        incoming = Q(destination_id=account.pk)
+        touching = Q(source_id=account.pk) | incoming
     return (
-        Transfer.objects.filter(Q(source_id=account.pk) | incoming)
+        Transfer.objects.filter(touching)
         .select_related("source", "destination")
         .annotate(
             direction=Case(When(incoming, then=Value("in")), default=Value("out"), output_field=CharField()),

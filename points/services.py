@@ -4,19 +4,23 @@ Both lock the two accounts in id order (so A→B and B→A at once cannot deadlo
 rules, write one transfer row and both balances in one transaction. Idempotency keys come from
 the cause, so a retried request or job returns the first transfer instead of paying twice.
 
-On PostgreSQL a move is one call of the database function `points_transfer_move` (migration
-0009: lock both accounts, check the source's balance, insert the transfer unless its key or its
-reversed entry is taken, update both balances): one round trip, atomic by itself, so it needs
+On PostgreSQL a move is one call of the database function `points_transfer_move` (migrations
+0009 and 0011: lock both accounts, check the source's balance, insert the transfer unless its key
+or its reversed entry is taken, update both balances; a community's issuing account pays through
+whichever of its tills is free, ADR 0006): one round trip, atomic by itself, so it needs
 neither a transaction of its own nor a savepoint inside the caller's. Elsewhere (SQLite for the
 demo, whose write transactions are serialised) the same steps are ORM queries in one transaction.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, When
+from django.db.models import Case, F, Q, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -86,11 +90,20 @@ class _Move:
     cause: str
     memo: str
     actor_id: int | None
+    # The source is an issuing account with tills and the destination a plain account: any of
+    # its tills may pay (ADR 0006).
+    use_tills: bool = False
 
     def same_content(self, existing: Transfer) -> bool:
         # cause and memo are descriptions, not content: a retry may word them differently.
         return (
-            existing.source_id == self.source_id
+            (
+                existing.source_id == self.source_id
+                or (
+                    self.use_tills
+                    and Account.objects.filter(pk=existing.source_id, parent_id=self.source_id).exists()
+                )
+            )
             and existing.destination_id == self.destination_id
             and existing.amount == self.amount
             and existing.kind == self.kind
@@ -138,14 +151,18 @@ def _recorded(move: _Move, *, accept_existing_reversal: bool) -> Transfer | None
 
 # --- PostgreSQL: one function call ----------------------------------------------------------
 
-# points_transfer_move (migration 0009) locks both accounts in id order, checks the source may
-# pay, inserts the transfer unless its key or the entry it reverses is taken (ON CONFLICT DO
-# NOTHING), and moves both balances. It refuses nothing by raising; it returns what it saw.
-_MOVE_SQL = "SELECT * FROM points_transfer_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# points_transfer_move (migrations 0009, 0011) locks both accounts (plain accounts first, then
+# issuing accounts and tills, by id), checks the source may pay, inserts the transfer unless its
+# key or the entry it reverses is taken (ON CONFLICT DO NOTHING), and moves both balances; from an
+# issuing account with tills, any free till may pay. It refuses nothing by raising; it returns
+# what it saw.
+_MOVE_SQL = "SELECT * FROM points_transfer_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# When every till that could pay is busy and the account itself is short, the points exist but
+# are held by payments in flight: look again a few times before giving up.
+_BUSY_RETRIES = (0.005, 0.02, 0.05, 0.1)
 
 
-def _move_postgresql(move: _Move, *, accept_existing_reversal: bool) -> tuple[Transfer, dict[int, int]]:
-    now = timezone.now()
+def _call_move(move: _Move, now) -> tuple:
     with connection.cursor() as cursor:
         cursor.execute(
             _MOVE_SQL,
@@ -160,15 +177,30 @@ def _move_postgresql(move: _Move, *, accept_existing_reversal: bool) -> tuple[Tr
                 move.reverses_id,
                 move.actor_id,
                 now,
+                move.use_tills,
             ],
         )
-        transfer_id, accounts, source_kind, source_balance, destination_balance = cursor.fetchone()
+        return cursor.fetchone()
+
+
+def _move_postgresql(move: _Move, *, accept_existing_reversal: bool) -> tuple[Transfer, dict[int, int]]:
+    now = timezone.now()
+    transfer_id, accounts, source_kind, source_balance, destination_balance, paid_from = _call_move(move, now)
+    for pause in _BUSY_RETRIES:
+        if transfer_id is not None or accounts != 2 or source_balance < move.amount or not move.use_tills:
+            break
+        if _recorded(move, accept_existing_reversal=accept_existing_reversal) is not None:
+            break
+        time.sleep(pause)
+        transfer_id, accounts, source_kind, source_balance, destination_balance, paid_from = _call_move(
+            move, now
+        )
     if transfer_id is not None:
         written = {
             "id": transfer_id,
             "key": move.key,
             "kind": move.kind,
-            "source_id": move.source_id,
+            "source_id": paid_from,
             "destination_id": move.destination_id,
             "amount": move.amount,
             "cause": move.cause,
@@ -189,37 +221,81 @@ def _move_postgresql(move: _Move, *, accept_existing_reversal: bool) -> tuple[Tr
         return existing, {}
     if source_kind in NON_NEGATIVE_KINDS and source_balance < move.amount:
         raise _insufficient(source_balance, move.amount)
-    # Only a concurrent insert that committed and then vanished could get here.
+    # The points exist but stayed held by other payments, or a concurrent insert vanished.
     raise Conflict(_("The transfer could not be recorded; please try again."), code="transfer_failed")
 
 
 # --- Other databases: ORM queries in one serialised transaction --------------------------------
 
 
+def _till_move_portable(from_id: int, to_id: int, amount: int) -> None:
+    Transfer.objects.create(
+        key=f"till:{uuid.uuid4()}",
+        kind=TransferKind.TILL,
+        source_id=from_id,
+        destination_id=to_id,
+        amount=amount,
+    )
+    Account.objects.filter(pk__in=[from_id, to_id]).update(
+        balance=Case(When(pk=from_id, then=F("balance") - amount), default=F("balance") + amount)
+    )
+
+
+def _sweep_portable(account_id: int, balance: int, needed: int) -> int:
+    """Move what the tills hold into the account until it has `needed`; returns its new balance."""
+    tills = Account.objects.select_for_update().filter(parent_id=account_id, balance__gt=0)
+    for till_id, till_balance in tills.order_by("-balance", "pk").values_list("pk", "balance"):
+        if balance >= needed:
+            break
+        _till_move_portable(till_id, account_id, till_balance)
+        balance += till_balance
+    return balance
+
+
+def _total_balance(account_id: int) -> int:
+    return Account.objects.filter(Q(pk=account_id) | Q(parent_id=account_id)).aggregate(total=Sum("balance"))[
+        "total"
+    ]
+
+
 def _move_portable(move: _Move, *, accept_existing_reversal: bool) -> tuple[Transfer, dict[int, int]]:
+    """The same steps as points_transfer_move, as ORM queries in one transaction."""
     with transaction.atomic():
         existing = _recorded(move, accept_existing_reversal=accept_existing_reversal)
         if existing is not None:
             return existing, {}
         # Lock in id order (a no-op on SQLite, whose IMMEDIATE transactions already serialise writers).
         locked = {
-            pk: (kind, balance)
-            for pk, kind, balance in Account.objects.select_for_update()
+            pk: (kind, balance, tills)
+            for pk, kind, balance, tills in Account.objects.select_for_update()
             .filter(pk__in=[move.source_id, move.destination_id])
             .order_by("pk")
-            .values_list("pk", "kind", "balance")
+            .values_list("pk", "kind", "balance", "tills")
         }
         if len(locked) != 2:
             raise NotFound(_("Account not found."), code="account_not_found")
-        balances = {pk: balance for pk, (_kind, balance) in locked.items()}
-        if locked[move.source_id][0] in NON_NEGATIVE_KINDS and balances[move.source_id] < move.amount:
-            raise _insufficient(balances[move.source_id], move.amount)
+        source_kind, balance, tills = locked[move.source_id]
+        paid_from = move.source_id
+        if move.use_tills:
+            till = (
+                Account.objects.select_for_update()
+                .filter(parent_id=move.source_id, balance__gte=move.amount)
+                .order_by("pk")
+                .values_list("pk", "balance")
+                .first()
+            )
+            if till is not None:
+                paid_from, balance = till
+        if paid_from == move.source_id and tills and balance < move.amount:
+            balance = _sweep_portable(move.source_id, balance, move.amount)
+        if source_kind in NON_NEGATIVE_KINDS and balance < move.amount:
+            raise _insufficient(_total_balance(move.source_id) if tills else balance, move.amount)
         try:
             with transaction.atomic():
                 transfer = Transfer.objects.create(
                     key=move.key,
                     kind=move.kind,
-                    source_id=move.source_id,
+                    source_id=paid_from,
                     destination_id=move.destination_id,
                     amount=move.amount,
                     cause=move.cause,
@@ -233,15 +309,21 @@ def _move_portable(move: _Move, *, accept_existing_reversal: bool) -> tuple[Tran
             if existing is None:
                 raise
             return existing, {}
-        Account.objects.filter(pk__in=[move.source_id, move.destination_id]).update(
+        Account.objects.filter(pk__in=[paid_from, move.destination_id]).update(
             balance=Case(
-                When(pk=move.source_id, then=F("balance") - move.amount),
+                When(pk=paid_from, then=F("balance") - move.amount),
                 default=F("balance") + move.amount,
             )
         )
+        balance -= move.amount
+        if move.use_tills and paid_from == move.source_id and tills and balance // (tills + 1) > 0:
+            emptiest = Account.objects.filter(parent_id=move.source_id).order_by("balance", "pk").first()
+            if emptiest is not None:
+                _till_move_portable(move.source_id, emptiest.pk, balance // (tills + 1))
+        source_balance = _total_balance(move.source_id) if tills or move.use_tills else balance
     return transfer, {
-        move.source_id: balances[move.source_id] - move.amount,
-        move.destination_id: balances[move.destination_id] + move.amount,
+        move.source_id: source_balance,
+        move.destination_id: locked[move.destination_id][1] + move.amount,
     }
 
 
@@ -257,6 +339,7 @@ def _move(
     actor: User | None,
     reverses_id: int | None = None,
     accept_existing_reversal: bool = False,
+    use_tills: bool = False,
 ) -> tuple[Transfer, dict[int, int]]:
     """Record one move; returns the transfer and the new balances ({} when it was already recorded)."""
     key = _check_key(key)
@@ -272,6 +355,7 @@ def _move(
         cause=(cause or "")[:MAX_CAUSE_LENGTH],
         memo=(memo or "")[:MAX_MEMO_LENGTH],
         actor_id=getattr(actor, "pk", None),
+        use_tills=use_tills,
     )
     if connection.vendor == "postgresql":
         return _move_postgresql(move, accept_existing_reversal=accept_existing_reversal)
@@ -296,13 +380,16 @@ def points_transfer(
 
     The same key again with the same accounts, amount and kind returns the first transfer; with
     anything else it is refused (`idempotency_key_reused`) and nothing changes. On success the
-    `balance` of the two account objects passed in is brought up to date.
+    `balance` of the two account objects passed in is brought up to date (but for an issuing
+    account with tills, whose points are its `total_balance`; ADR 0006).
     """
     amount = _check_amount(amount)
     if kind == TransferKind.REVERSAL:
         raise ValidationFailed(_("Use points_reverse to correct a transfer."), code="invalid_kind")
     if kind not in _KINDS:
         raise ValidationFailed(_("Unknown kind of transfer."), code="invalid_kind")
+    if kind == TransferKind.TILL:
+        raise ValidationFailed(_("Points move between tills by themselves."), code="invalid_kind")
     source_id, destination_id = _account_id(source), _account_id(destination)
     transfer, balances = _move(
         source_id=source_id,
@@ -313,10 +400,16 @@ def points_transfer(
         cause=cause,
         memo=memo,
         actor=actor,
+        use_tills=bool(source.tills) and not destination.tills and destination.parent_id is None,
     )
     if balances:
-        source.balance, destination.balance = balances[source_id], balances[destination_id]
-        transfer.source, transfer.destination = source, destination
+        destination.balance = balances[destination_id]
+        transfer.destination = destination
+        if not source.tills:
+            # An account with tills keeps its stale own share; `total_balance` asks the database.
+            source.balance = balances[source_id]
+        if transfer.source_id == source_id:
+            transfer.source = source
     return transfer
 
 
@@ -332,6 +425,10 @@ def points_reverse(
         raise NotFound(_("Transfer not found."), code="transfer_not_found")
     if transfer.kind == TransferKind.REVERSAL:
         raise Conflict(_("A reversal cannot itself be reversed."), code="reversal_of_reversal")
+    if transfer.kind == TransferKind.TILL:
+        raise Conflict(
+            _("Points moved between a community's tills are not reversed."), code="till_not_reversible"
+        )
     reversal, _balances = _move(
         source_id=transfer.destination_id,
         destination_id=transfer.source_id,
@@ -376,11 +473,25 @@ def expiry_sink(*, area: Area) -> Account:
 
 
 def community_account(*, community: Area) -> Account:
+    """The community's issuing account, opened with its tills (POINTS_COMMUNITY_TILLS) on first use."""
     if community.kind != AreaKind.COMMUNITY:
         raise ValidationFailed(_("An issuing account belongs to a community."))
-    account, _created = Account.objects.get_or_create(
-        kind=AccountKind.COMMUNITY, area=community, defaults={"name": f"{community.name}积分账户"}
-    )
+    existing = Account.objects.filter(kind=AccountKind.COMMUNITY, area=community, parent__isnull=True).first()
+    if existing is not None:
+        return existing
+    tills = settings.POINTS_COMMUNITY_TILLS
+    name = f"{community.name}积分账户"
+    try:
+        with transaction.atomic():
+            account = Account.objects.create(
+                kind=AccountKind.COMMUNITY, area=community, name=name, tills=tills
+            )
+            Account.objects.bulk_create(
+                Account(kind=AccountKind.COMMUNITY, area=community, name=name, parent=account)
+                for _number in range(tills)
+            )
+    except IntegrityError:
+        return Account.objects.get(kind=AccountKind.COMMUNITY, area=community, parent__isnull=True)
     return account
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 from django.db import connection
+from django.test import override_settings
 from django.utils import translation
 
 from community import services as community_services
@@ -42,12 +43,19 @@ def third_member(district):
     return user
 
 
-def open_accounts(district, user3) -> SimpleNamespace:
-    """The district fund, two communities' issuing accounts, three wallets, a merchant and the sink."""
+def open_accounts(district, user3, *, tills: int = 0) -> SimpleNamespace:
+    """The district fund, two communities' issuing accounts, three wallets, a merchant and the sink.
+
+    The issuing accounts have no tills unless asked: these tests are about single accounts, and
+    tests/points/test_tills.py is about tills.
+    """
+    with override_settings(POINTS_COMMUNITY_TILLS=tills):
+        community1 = community_account(community=district.community1)
+        community3 = community_account(community=district.community3)
     return SimpleNamespace(
         fund=district_fund(area=district.district),
-        community1=community_account(community=district.community1),
-        community3=community_account(community=district.community3),
+        community1=community1,
+        community3=community3,
         wallet1=wallet_for(user=district.member_user),
         wallet2=wallet_for(user=district.resident_user),
         wallet3=wallet_for(user=user3),

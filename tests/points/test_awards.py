@@ -42,7 +42,8 @@ def adjust(actor, user, amount=50, direction=AWARD, reason="协助社区疫苗�
 
 
 def balance(account) -> int:
-    return Account.objects.get(pk=account.pk).balance
+    """The account's points (an issuing account's include its tills')."""
+    return Account.objects.get(pk=account.pk).total_balance
 
 
 def snapshot():

@@ -41,7 +41,8 @@ def award(d, *, user=None, community=None, event_type=MEETING, quantity=1, cause
 
 
 def balance(account) -> int:
-    return Account.objects.get(pk=account.pk).balance
+    """The account's points (an issuing account's include its tills')."""
+    return Account.objects.get(pk=account.pk).total_balance
 
 
 # --- Which rule applies ---------------------------------------------------------------------------

@@ -82,7 +82,7 @@ def test_what_expires_when_for_the_holder(worked):
     ]
     assert expiring_points(account=worked.resident_wallet, now=local(2025, 6, 1)) == []
     # Only wallets expire.
-    issuing = Account.objects.get(kind=AccountKind.COMMUNITY, area=worked.community1)
+    issuing = Account.objects.get(kind=AccountKind.COMMUNITY, area=worked.community1, parent__isnull=True)
     assert expiring_points(account=issuing, now=local(2025, 6, 1)) == []
 
 
@@ -168,7 +168,9 @@ def test_money_received_from_others_counts_as_a_credit_of_its_day(worked):
     """A refund (any transfer into the wallet) is a credit of the day it arrives, like an earning."""
     with at(local(2025, 8, 1)):
         points_transfer(
-            source=Account.objects.get(kind=AccountKind.COMMUNITY, area=worked.community1),
+            source=Account.objects.get(
+                kind=AccountKind.COMMUNITY, area=worked.community1, parent__isnull=True
+            ),
             destination=worked.member_wallet,
             amount=5,
             key="refund:1",

@@ -103,13 +103,26 @@ def test_the_trigger_migration_is_reversible(one_transfer):
 
 def test_the_move_function_migration_is_reversible(one_transfer, ledger_world):
     w = ledger_world
-    function_migration = importlib.import_module("points.migrations.0009_transfer_move_function")
+    first = importlib.import_module("points.migrations.0009_transfer_move_function")
+    tills = importlib.import_module("points.migrations.0011_transfer_move_with_tills")
+    signature = (
+        "SELECT pg_get_function_identity_arguments(oid) FROM pg_proc WHERE proname = 'points_transfer_move'"
+    )
     with connection.schema_editor() as editor:
-        function_migration.drop_function(None, editor)
+        tills.drop_function(None, editor)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname = 'points_transfer_move'")
-        assert cursor.fetchone()[0] == 0
+        cursor.execute(signature)
+        assert [row[0].count(",") for row in cursor.fetchall()] == [9]  # 0009's ten arguments are back
     with connection.schema_editor() as editor:
-        function_migration.create_function(None, editor)
+        first.drop_function(None, editor)
+    with connection.cursor() as cursor:
+        cursor.execute(signature)
+        assert cursor.fetchall() == []
+    with connection.schema_editor() as editor:
+        first.create_function(None, editor)
+        tills.create_function(None, editor)
+    with connection.cursor() as cursor:
+        cursor.execute(signature)
+        assert [row[0].count(",") for row in cursor.fetchall()] == [10]
     points_transfer(source=w.wallet1, destination=w.merchant, amount=5, key="order:after", kind="redemption")
     assert verify_ledger().ok

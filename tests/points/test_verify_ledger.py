@@ -78,11 +78,11 @@ def test_a_whole_ledger_passes_and_the_command_says_ok(with_history):
 
 def test_verify_costs_the_same_few_queries_however_big_the_ledger(with_history, django_assert_num_queries):
     w = with_history
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         verify_ledger()
     for n in range(30):
         points_transfer(source=w.community1, destination=w.wallet2, amount=1, key=f"more:{n}", kind="earning")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert verify_ledger().ok
 
 
@@ -311,3 +311,40 @@ def test_the_command_lists_every_breach_one_per_line(with_history):
         "3 BREACH(ES)",
     ]
     assert f"account {w.wallet1.pk} " in lines[0] and f"account {w.wallet2.pk} " in lines[1]
+
+
+def test_a_move_between_tills_of_unrelated_accounts_is_named(with_history):
+    w = with_history
+    with tampering() as cursor:
+        bad = insert_transfer(
+            cursor, key="till:forged", kind="till", source=w.community3, destination=w.wallet3, amount=5
+        )
+        move_balances(cursor, w.community3, w.wallet3, 5)
+        report = verify_ledger()
+
+    assert report.codes() == {ledger.TILL_MISMATCH}
+    (breach,) = report.breaches
+    assert breach.transfer_id == bad.pk
+
+
+def test_real_moves_between_tills_pass(district):
+    from django.test import override_settings
+
+    from points.services import community_account, district_fund, wallet_for
+
+    with override_settings(POINTS_COMMUNITY_TILLS=2):
+        issuing = community_account(community=district.community1)
+    points_transfer(
+        source=district_fund(area=district.district),
+        destination=issuing,
+        amount=900,
+        key="a",
+        kind="allocation",
+    )
+    wallet = wallet_for(user=district.member_user)
+    for n in range(4):
+        points_transfer(source=issuing, destination=wallet, amount=10, key=f"e{n}", kind="earning")
+
+    report = verify_ledger()
+    assert report.ok, report.breaches
+    assert Transfer.objects.filter(kind="till").exists()
