@@ -70,6 +70,11 @@ def _check_key(key) -> str:
     return key
 
 
+def _grouped(account: Account) -> bool:
+    """An issuing account with tills, or a till (ADR 0006)."""
+    return bool(account.tills) or account.parent_id is not None
+
+
 def _account_id(account) -> int:
     pk = getattr(account, "pk", None)
     if not isinstance(account, Account) or pk is None:
@@ -90,8 +95,10 @@ class _Move:
     cause: str
     memo: str
     actor_id: int | None
+    # An issuing account with tills, or a till, is on either side (ADR 0006).
+    grouped: bool = False
     # The source is an issuing account with tills and the destination a plain account: any of
-    # its tills may pay (ADR 0006).
+    # its tills may pay.
     use_tills: bool = False
 
     def same_content(self, existing: Transfer) -> bool:
@@ -151,36 +158,46 @@ def _recorded(move: _Move, *, accept_existing_reversal: bool) -> Transfer | None
 
 # --- PostgreSQL: one function call ----------------------------------------------------------
 
-# points_transfer_move (migrations 0009, 0011) locks both accounts (plain accounts first, then
-# issuing accounts and tills, by id), checks the source may pay, inserts the transfer unless its
-# key or the entry it reverses is taken (ON CONFLICT DO NOTHING), and moves both balances; from an
-# issuing account with tills, any free till may pay. It refuses nothing by raising; it returns
-# what it saw.
-_MOVE_SQL = "SELECT * FROM points_transfer_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# points_transfer_move (migration 0009) moves between plain accounts: it locks both in id order,
+# checks the source may pay, inserts the transfer unless its key or the entry it reverses is taken
+# (ON CONFLICT DO NOTHING), and moves both balances. points_transfer_move_grouped (migration 0011)
+# does the same when an issuing account with tills, or a till, is involved: plain accounts are
+# locked first, and any free till of a paying issuing account may pay. Neither refuses by
+# raising; they return what they saw.
+_MOVE_SQL = "SELECT *, NULL FROM points_transfer_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_MOVE_GROUPED_SQL = "SELECT * FROM points_transfer_move_grouped(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 # When every till that could pay is busy and the account itself is short, the points exist but
 # are held by payments in flight: look again a few times before giving up.
 _BUSY_RETRIES = (0.005, 0.02, 0.05, 0.1)
 
 
 def _call_move(move: _Move, now) -> tuple:
+    params = [
+        move.source_id,
+        move.destination_id,
+        move.amount,
+        move.key,
+        move.kind,
+        move.cause,
+        move.memo,
+        move.reverses_id,
+        move.actor_id,
+        now,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _MOVE_SQL,
-            [
-                move.source_id,
-                move.destination_id,
-                move.amount,
-                move.key,
-                move.kind,
-                move.cause,
-                move.memo,
-                move.reverses_id,
-                move.actor_id,
-                now,
-                move.use_tills,
-            ],
-        )
-        return cursor.fetchone()
+        if move.grouped:
+            cursor.execute(_MOVE_GROUPED_SQL, [*params, move.use_tills])
+        else:
+            cursor.execute(_MOVE_SQL, params)
+        transfer_id, accounts, source_kind, source_balance, destination_balance, paid_from = cursor.fetchone()
+    return (
+        transfer_id,
+        accounts,
+        source_kind,
+        source_balance,
+        destination_balance,
+        paid_from or move.source_id,
+    )
 
 
 def _move_postgresql(move: _Move, *, accept_existing_reversal: bool) -> tuple[Transfer, dict[int, int]]:
@@ -339,6 +356,7 @@ def _move(
     actor: User | None,
     reverses_id: int | None = None,
     accept_existing_reversal: bool = False,
+    grouped: bool = False,
     use_tills: bool = False,
 ) -> tuple[Transfer, dict[int, int]]:
     """Record one move; returns the transfer and the new balances ({} when it was already recorded)."""
@@ -355,6 +373,7 @@ def _move(
         cause=(cause or "")[:MAX_CAUSE_LENGTH],
         memo=(memo or "")[:MAX_MEMO_LENGTH],
         actor_id=getattr(actor, "pk", None),
+        grouped=grouped or use_tills,
         use_tills=use_tills,
     )
     if connection.vendor == "postgresql":
@@ -400,7 +419,8 @@ def points_transfer(
         cause=cause,
         memo=memo,
         actor=actor,
-        use_tills=bool(source.tills) and not destination.tills and destination.parent_id is None,
+        grouped=_grouped(source) or _grouped(destination),
+        use_tills=bool(source.tills) and not _grouped(destination),
     )
     if balances:
         destination.balance = balances[destination_id]
@@ -430,6 +450,9 @@ def points_reverse(
             _("Points moved between a community's tills are not reversed."), code="till_not_reversible"
         )
     reversal, _balances = _move(
+        grouped=Account.objects.filter(
+            Q(tills__gt=0) | Q(parent__isnull=False), pk__in=[transfer.source_id, transfer.destination_id]
+        ).exists(),
         source_id=transfer.destination_id,
         destination_id=transfer.source_id,
         amount=transfer.amount,

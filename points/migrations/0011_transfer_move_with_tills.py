@@ -1,7 +1,10 @@
-"""`points_transfer_move` learns tills (ADR 0006), and existing issuing accounts get theirs.
+"""Transfers that involve a community's tills (ADR 0006): `points_transfer_move_grouped`.
 
-The function keeps one call per transfer. With `p_use_tills` (the source is an issuing account
-with tills, and this is not a reversal) it:
+A transfer between plain accounts (wallets, merchants, the fund, the sink) still calls the
+function of migration 0009, unchanged: it is the common case and every statement saved there
+counts. A transfer with an issuing account that has tills, or with a till, on either side calls
+`points_transfer_move_grouped`, one call per transfer as well. With `p_use_tills` (the source is
+an issuing account with tills, the destination a plain account, and this is not a reversal) it:
 
 1. locks the destination (a wallet, say), waiting for it if need be;
 2. takes any till of the source that can pay and that no one else holds (`SKIP LOCKED`, in
@@ -9,16 +12,17 @@ with tills, and this is not a reversal) it:
 3. failing that, waits for the issuing account itself; if that is short, sweeps into it what the
    free tills hold; pays from it, then hands a share of what it has left to the emptiest free till.
 
-Without it (every other transfer and every reversal) it locks both accounts, plain accounts
-before issuing accounts and tills, by id within each: the same order as above, so nothing can
-wait in a circle. A short issuing account sweeps its free tills here too.
+Without it (a deduction into a community, an allocation, a reversal) it locks both accounts,
+plain accounts before issuing accounts and tills, by id within each: the same order as above, so
+nothing can wait in a circle (a plain transfer locks only plain accounts, by id). A short issuing
+account sweeps its free tills here too.
 
 Sweeps and top-ups are transfers of kind `till` between an account and its own tills, so that
-every balance is still the sum of its transfers. The function never waits for a till; it waits
-for at most one plain account and then for issuing accounts, lowest id first.
+every balance is still the sum of its transfers. Nothing is swept for a transfer that will be
+refused anyway (a replayed key, an entry already reversed, too few points in all).
 
-It returns what it saw, as before, plus `paid_from` (the till, or the account itself). For a
-till-paid transfer `source_balance` is the source's total: its balance and its tills'.
+It returns what it saw, as 0009's does, plus `paid_from` (the till, or the account itself). For
+an issuing account with tills `source_balance` is its total: its balance and its tills'.
 """
 
 from django.conf import settings
@@ -71,11 +75,7 @@ BEGIN
 END;
 $$;
 
-DROP FUNCTION IF EXISTS points_transfer_move(
-    bigint, bigint, bigint, varchar, varchar, varchar, varchar, bigint, bigint, timestamptz
-);
-
-CREATE FUNCTION points_transfer_move(
+CREATE OR REPLACE FUNCTION points_transfer_move_grouped(
     p_source bigint,
     p_destination bigint,
     p_amount bigint,
@@ -198,7 +198,7 @@ $$;
 """
 
 DROP = """
-DROP FUNCTION IF EXISTS points_transfer_move(
+DROP FUNCTION IF EXISTS points_transfer_move_grouped(
     bigint, bigint, bigint, varchar, varchar, varchar, varchar, bigint, bigint, timestamptz, boolean
 );
 DROP FUNCTION IF EXISTS points_sweep_tills(bigint, bigint, bigint, timestamptz, varchar, bigint);
@@ -214,9 +214,6 @@ def create_function(apps, schema_editor):
 def drop_function(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(DROP, params=None)
-        # Back to the function of migration 0009.
-        previous = __import__("points.migrations.0009_transfer_move_function", fromlist=["CREATE"])
-        schema_editor.execute(previous.CREATE, params=None)
 
 
 def open_tills(apps, schema_editor):
