@@ -125,9 +125,12 @@ def test_the_move_function_migration_is_reversible(one_transfer, ledger_world):
     with connection.schema_editor() as editor:
         first.drop_function(None, editor)
     assert [f for f in functions() if f in everything] == []
+    latest = importlib.import_module("points.migrations.0012_transfer_move_without_select_lock")
     with connection.schema_editor() as editor:
         first.create_function(None, editor)
         tills.create_function(None, editor)
+        latest.restore_previous(None, editor)  # 0012 backwards: 0009's body again
+        latest.create_function(None, editor)
     assert [f for f in functions() if f in everything] == everything
     points_transfer(source=w.wallet1, destination=w.merchant, amount=5, key="order:after", kind="redemption")
     assert verify_ledger().ok
