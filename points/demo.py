@@ -23,8 +23,8 @@ from community.models import Area, AreaKind, Organisation, Person, Role, User
 from core.seeding import DEMO_PASSWORD, DemoContext
 
 from . import market
-from .earning import points_allocate
-from .models import MarketItem, Redemption, TransferKind
+from .earning import earning_rule_save, points_allocate
+from .models import EarningRule, EventType, MarketItem, Redemption, TransferKind
 from .services import community_account, points_transfer, wallet_for
 from .workflow import RedemptionState
 
@@ -193,9 +193,64 @@ def _holder(username: str, name: str, phone: str) -> User | None:
     return user
 
 
+# The district's default rules (event, points per unit, unit, daily cap, monthly cap, note), and
+# one community's own rule that overrides a default.
+RULES = [
+    (EventType.WISH_FULFILLED, 10, "个", 30, 200, "认领并完成居民微心愿"),
+    (EventType.ORDER_COMPLETED, 8, "单", 24, 160, "服务订单完成且居民评价"),
+    (EventType.ACTIVITY_HOURS, 5, "小时", 20, 150, "参加志愿服务活动，按小时计"),
+    (EventType.MEETING_ATTENDED, 3, "次", 6, 30, "参加红管家议事会"),
+    (EventType.CONTRACT_ITEM_DELIVERED, 20, "项", None, 200, "共建契约项目按期履约"),
+    (EventType.CROWDFUNDING_LABOUR, 4, "小时", 16, 100, "微众筹项目投工投劳"),
+    (EventType.ISSUE_REPORTED, 2, "条", 4, 20, "向议事厅反映问题并被受理"),
+    (EventType.MEMBER_REPORTED, 10, "次", None, 10, "在职党员到社区报到"),
+]
+OVERRIDE = ("越都社区", EventType.ACTIVITY_HOURS, 6, "小时", 24, 180, "越都社区老旧小区改造期间志愿服务加分")
+
+
+def _seed_rules(district: Area, communities: dict[str, Area], today) -> None:
+    start = today.replace(month=1, day=1)
+    for event_type, points, unit, daily, monthly, note in RULES:
+        if EarningRule.objects.filter(event_type=event_type, district=district, community=None).exists():
+            continue
+        earning_rule_save(
+            actor=None,
+            event_type=event_type,
+            district=district,
+            community=None,
+            points=points,
+            unit_label=unit,
+            daily_cap=daily,
+            monthly_cap=monthly,
+            valid_from=start,
+            note=note,
+        )
+    name, event_type, points, unit, daily, monthly, note = OVERRIDE
+    community = communities.get(name)
+    if (
+        community is not None
+        and not EarningRule.objects.filter(event_type=event_type, community=community).exists()
+    ):
+        earning_rule_save(
+            actor=None,
+            event_type=event_type,
+            district=district,
+            community=community,
+            points=points,
+            unit_label=unit,
+            daily_cap=daily,
+            monthly_cap=monthly,
+            valid_from=start,
+            note=note,
+        )
+
+
 def seed(ctx: DemoContext) -> None:
     now = timezone.now()
     communities = {a.name: a for a in Area.objects.filter(kind=AreaKind.COMMUNITY)}
+    district = Area.objects.filter(kind=AreaKind.DISTRICT).order_by("pk").first()
+    if district is not None:
+        _seed_rules(district, communities, timezone.localdate(now))
     for name, community in communities.items():
         points_allocate(
             actor=None,

@@ -46,3 +46,16 @@ def test_the_hospitals_contact_can_verify_the_members_open_code():
     merchant = User.objects.get(username="renmin_yiyuan")
 
     assert svc.redemption_lookup(actor=merchant, code=code.code).pk == code.pk
+
+
+def test_the_demo_has_the_districts_rules_and_one_community_override():
+    from points.models import EarningRule, EventType
+
+    call_command("seed_demo", "--quiet-logins", stdout=StringIO())
+    call_command("seed_demo", "--quiet-logins", stdout=StringIO())
+
+    assert EarningRule.objects.count() == len(EventType.values) + 1
+    defaults = EarningRule.objects.filter(community__isnull=True)
+    assert set(defaults.values_list("event_type", flat=True)) == set(EventType.values)
+    override = EarningRule.objects.get(community__isnull=False)
+    assert (override.community.name, override.event_type) == ("越都社区", EventType.ACTIVITY_HOURS)
