@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "notices",
     "audit",
     "points",
+    "contracts",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,10 @@ POINTS_MANUAL_MAX_PER_AWARD = env.int("POINTS_MANUAL_MAX_PER_AWARD", default=500
 # Tills of each community's issuing account (ADR 0006): payments from one community run side by
 # side, one per free till. Applies to accounts opened afterwards.
 POINTS_COMMUNITY_TILLS = env.int("POINTS_COMMUNITY_TILLS", default=8)
+
+# --- Contracts -------------------------------------------------------------------------------------
+# Days the two signers have to sign a version once both sides agreed to it.
+CONTRACT_SIGNING_DAYS = env.int("CONTRACT_SIGNING_DAYS", default=14)
 
 LOGGING = {
     "version": 1,

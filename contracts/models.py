@@ -1,0 +1,273 @@
+"""Pairings (结对共建), contracts, their versions, signatures and the history of every step.
+
+A contract's text is the items of one version. Versions are never edited: a revision is a new
+version. A signature names the version and the SHA-256 of its canonical text; once both sides have
+signed, the contract's `signed_version` is fixed for good.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from community.access import ScopedQuerySet
+
+from .workflow import ContractState, ContractStep
+
+
+class Side(models.TextChoices):
+    COMMUNITY = "community", _("Community side")
+    UNIT = "unit", _("Unit side")
+
+
+class SigningOrder(models.TextChoices):
+    COMMUNITY_FIRST = "community_first", _("Community first, then the unit")
+    UNIT_FIRST = "unit_first", _("Unit first, then the community")
+    ANY = "any", _("Either side first")
+
+
+class MenuKind(models.TextChoices):
+    RESPONSIBILITY = "responsibility", _("Responsibility")
+    SERVICE = "service", _("Service")
+    RESOURCE = "resource", _("Resource")
+    PERSONALISED = "personalised", _("Personalised")
+
+
+class Pairing(models.Model):
+    """A community Party organisation and a unit Party organisation paired for co-construction."""
+
+    SCOPE_AREA = "community"
+    SCOPE_ORG = "unit_org"
+
+    community = models.ForeignKey(
+        "community.Area", verbose_name=_("community"), on_delete=models.PROTECT, related_name="pairings"
+    )
+    community_org = models.ForeignKey(
+        "community.Organisation",
+        verbose_name=_("community Party organisation"),
+        on_delete=models.PROTECT,
+        related_name="community_pairings",
+    )
+    unit_org = models.ForeignKey(
+        "community.Organisation",
+        verbose_name=_("unit Party organisation"),
+        on_delete=models.PROTECT,
+        related_name="unit_pairings",
+    )
+    since = models.DateField(_("paired since"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pairing")
+        verbose_name_plural = _("pairings")
+        ordering = ["community__path", "unit_org__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community_org", "unit_org"], name="contracts_one_pairing_per_pair"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_org} ⇄ {self.unit_org}"
+
+
+class PairingContact(models.Model):
+    """A contact of one side of a pairing; `can_sign` makes them an authorised signer."""
+
+    SCOPE_AREA = "pairing__community"
+    SCOPE_ORG = "pairing__unit_org"
+
+    pairing = models.ForeignKey(
+        Pairing, verbose_name=_("pairing"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    side = models.CharField(_("side"), max_length=12, choices=Side.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="pairing_contacts",
+    )
+    title = models.CharField(_("title"), max_length=60, blank=True)
+    can_sign = models.BooleanField(_("authorised signer"), default=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pairing contact")
+        verbose_name_plural = _("pairing contacts")
+        constraints = [
+            models.UniqueConstraint(fields=["pairing", "side", "user"], name="contracts_one_contact_per_side")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_side_display()})"
+
+
+class Contract(models.Model):
+    """One pairing's contract for one term."""
+
+    SCOPE_AREA = "pairing__community"
+    SCOPE_ORG = "pairing__unit_org"
+
+    pairing = models.ForeignKey(
+        Pairing, verbose_name=_("pairing"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    term_start = models.DateField(_("term starts"))
+    term_end = models.DateField(_("term ends"))
+    state = models.CharField(
+        _("state"), max_length=20, choices=ContractState.choices, default=ContractState.DRAFT, db_index=True
+    )
+    signing_order = models.CharField(
+        _("signing order"), max_length=20, choices=SigningOrder.choices, default=SigningOrder.COMMUNITY_FIRST
+    )
+    # The version number each side has agreed to (cleared by a revision).
+    community_agreed = models.PositiveIntegerField(_("community agreed to version"), null=True, blank=True)
+    unit_agreed = models.PositiveIntegerField(_("unit agreed to version"), null=True, blank=True)
+    frozen_version = models.ForeignKey(
+        "ContractVersion",
+        verbose_name=_("version for signature"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sign_by = models.DateTimeField(_("sign by"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    terminated_at = models.DateTimeField(_("terminated at"), null=True, blank=True)
+    termination_reason = models.CharField(_("reason for termination"), max_length=200, blank=True)
+    renewed_from = models.ForeignKey(
+        "self",
+        verbose_name=_("renewed from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["-term_start", "pairing__community__path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(term_end__gt=models.F("term_start")), name="contracts_term_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ContractVersion(models.Model):
+    """One version of a contract's text: its items, never edited (a revision is a new version)."""
+
+    SCOPE_AREA = "contract__pairing__community"
+    SCOPE_ORG = "contract__pairing__unit_org"
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    items = models.JSONField(_("items"))
+    note = models.CharField(_("what changed"), max_length=200, blank=True)
+    text_hash = models.CharField(_("SHA-256 of the text"), max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contract version")
+        verbose_name_plural = _("contract versions")
+        ordering = ["contract", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="contracts_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · v{self.number}"
+
+
+class Signature(models.Model):
+    """One side's signature of one version; void when a change was asked for before both had signed."""
+
+    SCOPE_AREA = "contract__pairing__community"
+    SCOPE_ORG = "contract__pairing__unit_org"
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="signatures"
+    )
+    version = models.ForeignKey(
+        ContractVersion, verbose_name=_("version"), on_delete=models.PROTECT, related_name="+"
+    )
+    side = models.CharField(_("side"), max_length=12, choices=Side.choices)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("signer"), on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "community.Organisation", verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(_("signed at"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    text_hash = models.CharField(_("SHA-256 of the signed text"), max_length=64)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["contract", "signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "side"],
+                condition=Q(voided_at__isnull=True),
+                name="contracts_one_live_signature",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {self.get_side_display()}"
+
+
+class ContractEvent(models.Model):
+    """The history of a contract: every step taken (who, when, from, to, note)."""
+
+    SCOPE_AREA = "contract__pairing__community"
+    SCOPE_ORG = "contract__pairing__unit_org"
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="events"
+    )
+    step = models.CharField(_("step"), max_length=20, choices=ContractStep.choices)
+    from_state = models.CharField(_("from"), max_length=20, choices=ContractState.choices)
+    to_state = models.CharField(_("to"), max_length=20, choices=ContractState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contract event")
+        verbose_name_plural = _("contract events")
+        ordering = ["contract", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {self.get_step_display()}"

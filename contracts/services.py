@@ -1,0 +1,542 @@
+"""Every change to pairings and contracts: one function per step, one transaction, the rules checked.
+
+Who may act: the community side is the community's Party secretary (or a contact named on the
+pairing for that side); the unit side is the unit's contact (or a contact named for it). Signing
+needs a contact with `can_sign`, and the password again. A district administrator may terminate.
+A contract the actor may not see answers 404 (`NotFound`); one they see but may not act on, 403;
+a step the state does not allow, 409. Every transition locks the contract row first, so two
+people acting at once are serialised, and writes a `ContractEvent`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.chain import document_hash
+from audit.services import audit_append, subject_for
+from community.access import scope_for
+from community.models import AreaKind, Organisation, OrgKind, Role, User
+from core.exceptions import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+
+from . import workflow
+from .models import (
+    Contract,
+    ContractEvent,
+    ContractVersion,
+    MenuKind,
+    Pairing,
+    PairingContact,
+    Side,
+    Signature,
+    SigningOrder,
+)
+from .workflow import ContractState, ContractStep
+
+MAX_ITEMS = 60
+ITEM_TEXT_LIMITS = {"title": 120, "deliverable": 500, "unit": 20, "schedule": 120}
+MAX_BUDGET = 100_000_000  # yuan
+
+
+# --- Who is acting ----------------------------------------------------------------------------
+
+
+def sides_of(actor: User | None, pairing: Pairing) -> set[str]:
+    """The sides of `pairing` that `actor` may act for."""
+    if actor is None or not actor.is_authenticated:
+        return set()
+    sides: set[str] = set()
+    scope = scope_for(actor)
+    if (
+        scope.for_roles((Role.COMMUNITY_SECRETARY,)).covers_path(pairing.community.path)
+        and not scope.everything
+    ):
+        sides.add(Side.COMMUNITY)
+    if pairing.unit_org_id in scope.for_roles((Role.UNIT_CONTACT,)).org_ids:
+        sides.add(Side.UNIT)
+    sides.update(PairingContact.objects.filter(pairing=pairing, user=actor).values_list("side", flat=True))
+    return sides
+
+
+def _visible_contract(actor: User | None, contract: Contract, *, lock: bool) -> Contract:
+    queryset = Contract.objects.select_related(
+        "pairing__community", "pairing__community_org", "pairing__unit_org"
+    )
+    if actor is not None:
+        queryset = queryset.visible_to(actor)
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    found = queryset.filter(pk=contract.pk).first()
+    if found is None:
+        raise NotFound(_("Contract not found."), code="contract_not_found")
+    return found
+
+
+def _require_party(actor: User | None, contract: Contract) -> set[str]:
+    sides = sides_of(actor, contract.pairing)
+    if not sides:
+        raise PermissionDenied(
+            _("Only the two paired organisations' secretaries and contacts can take this step."),
+            code="not_a_party",
+        )
+    return sides
+
+
+def _record(contract: Contract, step: str, from_state: str, actor: User | None, note: str = "") -> None:
+    ContractEvent.objects.create(
+        contract=contract,
+        step=step,
+        from_state=from_state,
+        to_state=contract.state,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        note=note[:200],
+    )
+
+
+# --- Pairings -----------------------------------------------------------------------------------
+
+
+def pairing_create(
+    *, actor: User | None, community_org: Organisation, unit_org: Organisation, since: date
+) -> Pairing:
+    """Pair a community Party organisation with a unit Party organisation (district admin or the community's secretary)."""
+    if community_org.kind != OrgKind.COMMUNITY_PARTY:
+        raise ValidationFailed(
+            _("The first side must be a community Party organisation."), code="not_community_org"
+        )
+    if unit_org.kind != OrgKind.UNIT_PARTY:
+        raise ValidationFailed(_("The second side must be a unit Party organisation."), code="not_unit_org")
+    community = community_org.area
+    if community.kind != AreaKind.COMMUNITY:
+        community = community.ancestor_of_kind(AreaKind.COMMUNITY)
+    if community is None:
+        raise ValidationFailed(_("The community Party organisation is not attached to a community."))
+    if actor is not None:
+        scope = scope_for(actor).for_roles((Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY))
+        if not scope.covers_path(community.path):
+            raise PermissionDenied(
+                _("Only the community's secretary or the district's administrators can pair it with a unit."),
+                code="not_allowed",
+            )
+    if Pairing.objects.filter(community_org=community_org, unit_org=unit_org).exists():
+        raise ValidationFailed(_("These two organisations are already paired."), code="already_paired")
+    return Pairing.objects.create(
+        community=community, community_org=community_org, unit_org=unit_org, since=since
+    )
+
+
+def pairing_contact_add(
+    *, actor: User | None, pairing: Pairing, user: User, side: str, title: str = "", can_sign: bool = False
+) -> PairingContact:
+    if side not in Side.values:
+        raise ValidationFailed(_("Unknown side."), code="invalid_side")
+    if actor is not None and side not in sides_of(actor, pairing) and not scope_for(actor).everything:
+        raise PermissionDenied(_("Each side names its own contacts and signers."), code="not_your_side")
+    if not Pairing.objects.visible_to(user).filter(pk=pairing.pk).exists():
+        raise ValidationFailed(
+            _("Give this person the community secretary's or the unit contact's role first."),
+            code="contact_has_no_role",
+        )
+    contact, _created = PairingContact.objects.update_or_create(
+        pairing=pairing, side=side, user=user, defaults={"title": title[:60], "can_sign": can_sign}
+    )
+    return contact
+
+
+# --- Items and versions -------------------------------------------------------------------------
+
+
+def clean_items(items: Any) -> list[dict[str, Any]]:
+    """The contract's items in their canonical form; a clear error for the first thing wrong."""
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed(_("A contract needs at least one item."), code="no_items")
+    if len(items) > MAX_ITEMS:
+        raise ValidationFailed(
+            _("A contract has at most %(max)s items.") % {"max": MAX_ITEMS}, code="too_many_items"
+        )
+    cleaned = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise ValidationFailed(_("Item %(n)s is not an item.") % {"n": number}, code="invalid_item")
+        side, kind = item.get("side"), item.get("kind")
+        if side not in Side.values:
+            raise ValidationFailed(
+                _("Item %(n)s: say which side provides it.") % {"n": number}, code="invalid_item"
+            )
+        if kind not in MenuKind.values:
+            raise ValidationFailed(
+                _("Item %(n)s: choose responsibility, service, resource or personalised.") % {"n": number},
+                code="invalid_item",
+            )
+        row: dict[str, Any] = {"side": side, "kind": kind}
+        for field, limit in ITEM_TEXT_LIMITS.items():
+            value = item.get(field) or ""
+            if not isinstance(value, str) or len(value.strip()) > limit:
+                raise ValidationFailed(
+                    _("Item %(n)s: %(field)s must be text of at most %(max)s characters.")
+                    % {"n": number, "field": field, "max": limit},
+                    code="invalid_item",
+                )
+            row[field] = value.strip()
+        if not row["title"]:
+            raise ValidationFailed(_("Item %(n)s needs a title.") % {"n": number}, code="invalid_item")
+        for field, maximum in (("quantity", 100_000), ("budget", MAX_BUDGET)):
+            value = item.get(field)
+            if value in (None, ""):
+                row[field] = None
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+                raise ValidationFailed(
+                    _("Item %(n)s: %(field)s must be a whole number from 0 to %(max)s.")
+                    % {"n": number, "field": field, "max": maximum},
+                    code="invalid_item",
+                )
+            row[field] = value
+        cleaned.append(row)
+    return cleaned
+
+
+def canonical_text(contract: Contract, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """What is signed: the parties, the term and the items (the SHA-256 of its canonical JSON)."""
+    pairing = contract.pairing
+    return {
+        "contract": contract.pk,
+        "title": contract.title,
+        "community_org": pairing.community_org.name,
+        "unit_org": pairing.unit_org.name,
+        "term_start": contract.term_start.isoformat(),
+        "term_end": contract.term_end.isoformat(),
+        "items": items,
+    }
+
+
+def _new_version(
+    contract: Contract, items: list[dict[str, Any]], actor: User | None, note: str
+) -> ContractVersion:
+    last = contract.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    return ContractVersion.objects.create(
+        contract=contract,
+        number=last + 1,
+        items=items,
+        note=note[:200],
+        text_hash=document_hash(canonical_text(contract, items)),
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+
+
+# --- Negotiate (谈约) ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contract_create(
+    *,
+    actor: User | None,
+    pairing: Pairing,
+    title: str,
+    term_start: date,
+    term_end: date,
+    items: Any,
+    signing_order: str = SigningOrder.COMMUNITY_FIRST,
+    renewed_from: Contract | None = None,
+) -> Contract:
+    """Draft a contract for a pairing and a term; its first version holds `items`."""
+    if actor is not None and not sides_of(actor, pairing):
+        if not Pairing.objects.visible_to(actor).filter(pk=pairing.pk).exists():
+            raise NotFound(_("Pairing not found."), code="pairing_not_found")
+        raise PermissionDenied(
+            _("Only the two paired organisations can draft their contract."), code="not_a_party"
+        )
+    if not pairing.active:
+        raise ValidationFailed(_("This pairing has ended."), code="pairing_ended")
+    title = (title or "").strip()
+    if not title or len(title) > 120:
+        raise ValidationFailed(
+            _("Give the contract a title of at most 120 characters."), code="invalid_title"
+        )
+    if term_end <= term_start:
+        raise ValidationFailed(_("The term must end after it starts."), code="invalid_term")
+    if signing_order not in SigningOrder.values:
+        raise ValidationFailed(_("Unknown signing order."), code="invalid_signing_order")
+    cleaned = clean_items(items)
+    contract = Contract.objects.create(
+        pairing=pairing,
+        title=title,
+        term_start=term_start,
+        term_end=term_end,
+        signing_order=signing_order,
+        renewed_from=renewed_from,
+    )
+    _new_version(contract, cleaned, actor, _("First draft"))
+    _record(contract, ContractStep.REVISE, ContractState.DRAFT, actor, _("Drafted"))
+    return contract
+
+
+@transaction.atomic
+def contract_revise(*, actor: User | None, contract: Contract, items: Any, note: str = "") -> ContractVersion:
+    """A new version of the draft; any agreement to an earlier version lapses."""
+    contract = _visible_contract(actor, contract, lock=True)
+    if actor is not None:
+        _require_party(actor, contract)
+    workflow.check(ContractStep.REVISE, contract.state)
+    version = _new_version(contract, clean_items(items), actor, note)
+    contract.community_agreed = contract.unit_agreed = None
+    contract.save(update_fields=["community_agreed", "unit_agreed", "updated_at"])
+    _record(
+        contract,
+        ContractStep.REVISE,
+        ContractState.DRAFT,
+        actor,
+        note or _("Version %(n)s") % {"n": version.number},
+    )
+    return version
+
+
+@transaction.atomic
+def contract_agree(*, actor: User | None, contract: Contract, version: int) -> Contract:
+    """The actor's side agrees to the latest version; when both have, it is frozen for signature.
+
+    `actor=None` is the system (demo data, imports): both sides' agreement at once.
+    """
+    contract = _visible_contract(actor, contract, lock=True)
+    # No actor: the system (the demo, an import) records both sides' agreement.
+    sides = {Side.COMMUNITY, Side.UNIT} if actor is None else _require_party(actor, contract)
+    workflow.check(ContractStep.AGREE, contract.state)
+    latest = contract.versions.order_by("-number").first()
+    if latest is None or version != latest.number:
+        raise ValidationFailed(
+            _("Only the latest version (%(n)s) can be agreed to.") % {"n": latest.number if latest else 0},
+            code="not_latest_version",
+        )
+    if Side.COMMUNITY in sides:
+        contract.community_agreed = version
+    if Side.UNIT in sides:
+        contract.unit_agreed = version
+    before = contract.state
+    if contract.community_agreed == version and contract.unit_agreed == version:
+        contract.state = ContractState.AGREED
+        contract.frozen_version = latest
+        contract.sign_by = timezone.now() + timedelta(days=settings.CONTRACT_SIGNING_DAYS)
+    contract.save()
+    _record(contract, ContractStep.AGREE, before, actor, _("Agreed to version %(n)s") % {"n": version})
+    return contract
+
+
+@transaction.atomic
+def contract_request_change(*, actor: User | None, contract: Contract, reason: str) -> Contract:
+    """Back to negotiation before both have signed; any signature is voided."""
+    contract = _visible_contract(actor, contract, lock=True)
+    if actor is not None:
+        _require_party(actor, contract)
+    workflow.check(ContractStep.REQUEST_CHANGE, contract.state)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Say what should change."), code="reason_required")
+    now = timezone.now()
+    contract.signatures.filter(voided_at__isnull=True).update(voided_at=now)
+    before = contract.state
+    contract.state = ContractState.DRAFT
+    contract.frozen_version = None
+    contract.sign_by = None
+    contract.community_agreed = contract.unit_agreed = None
+    contract.save()
+    _record(contract, ContractStep.REQUEST_CHANGE, before, actor, reason)
+    return contract
+
+
+# --- Sign (签约) ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contract_sign(
+    *,
+    actor: User,
+    contract: Contract,
+    version: int,
+    password: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> Signature:
+    """The actor signs the frozen version for their side, after entering their password again."""
+    contract = _visible_contract(actor, contract, lock=True)
+    signer_sides = set(
+        PairingContact.objects.filter(pairing=contract.pairing, user=actor, can_sign=True).values_list(
+            "side", flat=True
+        )
+    )
+    if not signer_sides:
+        _require_party(actor, contract)
+        raise PermissionDenied(
+            _("Only an authorised signer of one of the two organisations can sign."), code="not_a_signer"
+        )
+    workflow.check(ContractStep.SIGN, contract.state)
+    frozen = contract.frozen_version
+    if frozen is None or version != frozen.number:
+        raise ValidationFailed(
+            _("Only the version agreed for signature (%(n)s) can be signed.")
+            % {"n": frozen.number if frozen else 0},
+            code="not_the_frozen_version",
+        )
+    if not password or not actor.check_password(password):
+        raise PermissionDenied(_("The password is not correct; nothing was signed."), code="wrong_password")
+    now = timezone.now()
+    if contract.sign_by is not None and now > contract.sign_by:
+        raise InvalidTransition(
+            _("The time for signing this version has passed; agree to it again to sign."),
+            code="signing_expired",
+        )
+    signed = set(contract.signatures.filter(voided_at__isnull=True).values_list("side", flat=True))
+    open_sides = signer_sides - signed
+    if not open_sides:
+        raise InvalidTransition(
+            _("Your side has already signed this contract."), code="already_signed_by_side"
+        )
+    order = contract.signing_order
+    first = {SigningOrder.COMMUNITY_FIRST: Side.COMMUNITY, SigningOrder.UNIT_FIRST: Side.UNIT}.get(order)
+    if first is not None and first not in signed:
+        if first not in open_sides:
+            raise InvalidTransition(
+                _("The %(side)s signs first.") % {"side": Side(first).label}, code="not_your_turn"
+            )
+        side = first
+    else:
+        side = sorted(open_sides)[0]
+    organisation = contract.pairing.community_org if side == Side.COMMUNITY else contract.pairing.unit_org
+    signature = Signature.objects.create(
+        contract=contract,
+        version=frozen,
+        side=side,
+        signer=actor,
+        organisation=organisation,
+        signed_at=now,
+        ip_address=ip_address or None,
+        user_agent=(user_agent or "")[:300],
+        text_hash=frozen.text_hash,
+    )
+    before = contract.state
+    if signed | {side} >= {Side.COMMUNITY, Side.UNIT}:
+        contract.state = ContractState.SIGNED
+        contract.signed_at = now
+        contract.save(update_fields=["state", "signed_at", "updated_at"])
+    _record(contract, ContractStep.SIGN, before, actor, Side(side).label)
+    audit_append(
+        kind="contracts.signature",
+        subject=subject_for(contract),
+        payload={
+            "contract_id": contract.pk,
+            "version": frozen.number,
+            "side": side,
+            "organisation": organisation.name,
+            "text_hash": frozen.text_hash,
+            "signed_at": now.isoformat(),
+        },
+        area=contract.pairing.community,
+    )
+    return signature
+
+
+# --- Publish (亮约), evaluation window, termination -----------------------------------------------
+
+
+def _require_secretary(actor: User | None, contract: Contract) -> None:
+    if actor is None:
+        return
+    if (
+        not scope_for(actor)
+        .for_roles((Role.COMMUNITY_SECRETARY,))
+        .covers_path(contract.pairing.community.path)
+    ):
+        raise PermissionDenied(
+            _("Only the community's Party secretary can take this step."), code="not_secretary"
+        )
+
+
+@transaction.atomic
+def contract_publish(*, actor: User | None, contract: Contract) -> Contract:
+    """Show the signed contract to the public (亮约); the publication goes into the public record."""
+    contract = _visible_contract(actor, contract, lock=True)
+    _require_secretary(actor, contract)
+    workflow.check(ContractStep.PUBLISH, contract.state)
+    before = contract.state
+    contract.state = ContractState.PUBLISHED
+    contract.published_at = timezone.now()
+    contract.save(update_fields=["state", "published_at", "updated_at"])
+    _record(contract, ContractStep.PUBLISH, before, actor)
+    signatures = (
+        contract.signatures.filter(voided_at__isnull=True)
+        .select_related("organisation")
+        .order_by("signed_at")
+    )
+    audit_append(
+        kind="contracts.published",
+        subject=subject_for(contract),
+        payload={
+            "contract_id": contract.pk,
+            "title": contract.title,
+            "community_org": contract.pairing.community_org.name,
+            "unit_org": contract.pairing.unit_org.name,
+            "term": [contract.term_start.isoformat(), contract.term_end.isoformat()],
+            "text_hash": contract.frozen_version.text_hash,
+            "signatures": [
+                {"side": s.side, "organisation": s.organisation.name, "signed_at": s.signed_at.isoformat()}
+                for s in signatures
+            ],
+        },
+        area=contract.pairing.community,
+    )
+    return contract
+
+
+@transaction.atomic
+def contract_open_evaluation(*, actor: User | None, contract: Contract) -> Contract:
+    contract = _visible_contract(actor, contract, lock=True)
+    _require_secretary(actor, contract)
+    workflow.check(ContractStep.OPEN_EVALUATION, contract.state)
+    before, contract.state = contract.state, ContractState.EVALUATING
+    contract.save(update_fields=["state", "updated_at"])
+    _record(contract, ContractStep.OPEN_EVALUATION, before, actor)
+    return contract
+
+
+@transaction.atomic
+def contract_close_evaluation(*, actor: User | None, contract: Contract) -> Contract:
+    contract = _visible_contract(actor, contract, lock=True)
+    _require_secretary(actor, contract)
+    workflow.check(ContractStep.CLOSE_EVALUATION, contract.state)
+    before, contract.state = contract.state, ContractState.EVALUATED
+    contract.save(update_fields=["state", "updated_at"])
+    _record(contract, ContractStep.CLOSE_EVALUATION, before, actor)
+    return contract
+
+
+@transaction.atomic
+def contract_terminate(*, actor: User | None, contract: Contract, reason: str) -> Contract:
+    """End a contract early: the district's administrator, with a reason."""
+    contract = _visible_contract(actor, contract, lock=True)
+    if actor is not None and not scope_for(actor).for_roles((Role.DISTRICT_ADMIN,)).covers_path(
+        contract.pairing.community.path
+    ):
+        raise PermissionDenied(
+            _("Only the district's administrator can terminate a contract."), code="not_allowed"
+        )
+    workflow.check(ContractStep.TERMINATE, contract.state)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Give the reason for terminating the contract."), code="reason_required")
+    before = contract.state
+    contract.state = ContractState.TERMINATED
+    contract.terminated_at = timezone.now()
+    contract.termination_reason = reason[:200]
+    contract.save(update_fields=["state", "terminated_at", "termination_reason", "updated_at"])
+    _record(contract, ContractStep.TERMINATE, before, actor, reason)
+    audit_append(
+        kind="contracts.terminated",
+        subject=subject_for(contract),
+        payload={"contract_id": contract.pk, "from_state": before, "reason": reason[:200]},
+        area=contract.pairing.community,
+    )
+    return contract
