@@ -271,6 +271,8 @@ POINTS_COMMUNITY_TILLS = env.int("POINTS_COMMUNITY_TILLS", default=8)
 # --- Contracts -------------------------------------------------------------------------------------
 # Days the two signers have to sign a version once both sides agreed to it.
 CONTRACT_SIGNING_DAYS = env.int("CONTRACT_SIGNING_DAYS", default=14)
+# Weights of the ratings in a contract's score (评约): residents served, and each side of the other.
+CONTRACT_EVALUATION_WEIGHTS = {"resident": 50, "community": 25, "unit": 25}
 
 LOGGING = {
     "version": 1,

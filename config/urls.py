@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("notices.api_urls")),
     path("", include("audit.api_urls")),
     path("", include("points.api_urls")),
+    path("", include("contracts.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("notices/", include("notices.urls")),
     path("record/", include("audit.urls")),
     path("points/", include("points.urls")),
+    path("contracts/", include("contracts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

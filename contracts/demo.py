@@ -239,11 +239,46 @@ def _bring_to(state: str, pairing: Pairing, title: str, items: list[dict], admin
     if ORDER.index(state) < ORDER.index(ContractState.PUBLISHED):
         return
     services.contract_publish(actor=None, contract=contract)
+    _report(contract, unit_signer)
     if ORDER.index(state) < ORDER.index(ContractState.EVALUATING):
         return
     services.contract_open_evaluation(actor=None, contract=contract)
+    _rate(contract, community_signer, unit_signer)
     if state == ContractState.EVALUATED:
         services.contract_close_evaluation(actor=None, contract=contract)
+
+
+RECORDS = [
+    (0, date(2026, 3, 7), "第一次活动，现场服务居民并做好签到", 36, 3),
+    (0, date(2026, 6, 6), "第二次活动，结合居民需求调整了服务内容", 42, 3),
+    (1, date(2026, 9, 12), "按计划完成本项承诺并整理台账", 18, 2),
+]
+RATINGS = [("jumin_li", 5, "服务很贴心"), ("dangyuan_wang", 4, "希望次数再多一些")]
+
+
+def _report(contract: Contract, reporter: User) -> None:
+    contract = Contract.objects.select_related("frozen_version").get(pk=contract.pk)
+    items = len(contract.frozen_version.items)
+    for index, done_on, description, served, hours in RECORDS:
+        if index < items:
+            services.contract_record(
+                actor=reporter,
+                contract=contract,
+                item_index=index,
+                done_on=done_on,
+                description=description,
+                people_served=served,
+                hours=hours,
+            )
+
+
+def _rate(contract: Contract, community_signer: User, unit_signer: User) -> None:
+    services.contract_rate(actor=community_signer, contract=contract, score=5, comment="单位履约积极")
+    services.contract_rate(actor=unit_signer, contract=contract, score=4, comment="社区配合到位")
+    for username, score, comment in RATINGS:
+        user = User.objects.filter(username=username, person__community=contract.pairing.community).first()
+        if user is not None:
+            services.contract_rate(actor=user, contract=contract, score=score, comment=comment)
 
 
 def _agree_both(contract: Contract, version: int) -> None:

@@ -35,6 +35,13 @@ class MenuKind(models.TextChoices):
     PERSONALISED = "personalised", _("Personalised")
 
 
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", _("Excellent")
+    GOOD = "good", _("Good")
+    PASS = "pass", _("Satisfactory")
+    FAIL = "fail", _("Unsatisfactory")
+
+
 class Pairing(models.Model):
     """A community Party organisation and a unit Party organisation paired for co-construction."""
 
@@ -142,6 +149,9 @@ class Contract(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     terminated_at = models.DateTimeField(_("terminated at"), null=True, blank=True)
     termination_reason = models.CharField(_("reason for termination"), max_length=200, blank=True)
+    # At the close of the evaluation (评约): 0–100 and a grade.
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, null=True, blank=True)
+    grade = models.CharField(_("grade"), max_length=12, choices=Grade.choices, blank=True)
     renewed_from = models.ForeignKey(
         "self",
         verbose_name=_("renewed from"),
@@ -271,3 +281,77 @@ class ContractEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract} · {self.get_step_display()}"
+
+
+class FulfilmentRecord(models.Model):
+    """Something done for one item of a contract (履约): when, what, for how many, how long, with evidence."""
+
+    SCOPE_AREA = "contract__pairing__community"
+    SCOPE_ORG = "contract__pairing__unit_org"
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="records"
+    )
+    item_index = models.PositiveSmallIntegerField(_("item"))
+    done_on = models.DateField(_("date"))
+    description = models.CharField(_("what was done"), max_length=500)
+    people_served = models.PositiveIntegerField(_("people served"), default=0)
+    hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=1, default=0)
+    evidence = models.FileField(_("evidence"), upload_to="contracts/evidence/%Y/%m/", blank=True)
+    side = models.CharField(_("reported by side"), max_length=12, choices=Side.choices)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reported by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fulfilment record")
+        verbose_name_plural = _("fulfilment records")
+        ordering = ["contract", "-done_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {self.done_on}"
+
+
+class RaterKind(models.TextChoices):
+    RESIDENT = "resident", _("Resident of the community")
+    COMMUNITY = "community", _("Community side")
+    UNIT = "unit", _("Unit side")
+
+
+class Rating(models.Model):
+    """One rating of a contract in its evaluation window (评约): one per resident, one per side."""
+
+    SCOPE_AREA = "contract__pairing__community"
+    SCOPE_ORG = "contract__pairing__unit_org"
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="ratings"
+    )
+    rater_kind = models.CharField(_("rated as"), max_length=12, choices=RaterKind.choices)
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("rated by"), on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.PositiveSmallIntegerField(_("score (1-5)"))
+    comment = models.CharField(_("comment"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("rated at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "rater"], name="contracts_one_rating_per_person"),
+            models.UniqueConstraint(
+                fields=["contract", "rater_kind"],
+                condition=~Q(rater_kind="resident"),
+                name="contracts_one_rating_per_side",
+            ),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="contracts_score_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {self.score}"

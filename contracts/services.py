@@ -11,10 +11,12 @@ people acting at once are serialised, and writes a `ContractEvent`.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,16 +24,19 @@ from audit.chain import document_hash
 from audit.services import audit_append, subject_for
 from community.access import scope_for
 from community.models import AreaKind, Organisation, OrgKind, Role, User
-from core.exceptions import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 
 from . import workflow
 from .models import (
     Contract,
     ContractEvent,
     ContractVersion,
+    FulfilmentRecord,
     MenuKind,
     Pairing,
     PairingContact,
+    RaterKind,
+    Rating,
     Side,
     Signature,
     SigningOrder,
@@ -502,15 +507,171 @@ def contract_open_evaluation(*, actor: User | None, contract: Contract) -> Contr
     return contract
 
 
+GRADES = [(90, "excellent"), (80, "good"), (60, "pass"), (0, "fail")]
+
+
+def evaluation_score(contract: Contract) -> Decimal | None:
+    """0–100: each group's average rating (1–5) × 20, weighted by CONTRACT_EVALUATION_WEIGHTS over the groups that rated."""
+    weights = settings.CONTRACT_EVALUATION_WEIGHTS
+    averages = {
+        row["rater_kind"]: Decimal(row["total"]) / row["n"]
+        for row in contract.ratings.values("rater_kind").annotate(total=Sum("score"), n=Count("id"))
+    }
+    present = {kind: Decimal(weights.get(kind, 0)) for kind in averages if weights.get(kind, 0) > 0}
+    if not present:
+        return None
+    total_weight = sum(present.values())
+    score = sum(averages[kind] * 20 * weight for kind, weight in present.items()) / total_weight
+    return score.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def grade_for(score: Decimal | None) -> str:
+    if score is None:
+        return ""
+    return next(grade for floor, grade in GRADES if score >= floor)
+
+
 @transaction.atomic
 def contract_close_evaluation(*, actor: User | None, contract: Contract) -> Contract:
+    """Close the window: the score and grade are computed, stored, and go into the public record."""
     contract = _visible_contract(actor, contract, lock=True)
     _require_secretary(actor, contract)
     workflow.check(ContractStep.CLOSE_EVALUATION, contract.state)
     before, contract.state = contract.state, ContractState.EVALUATED
-    contract.save(update_fields=["state", "updated_at"])
-    _record(contract, ContractStep.CLOSE_EVALUATION, before, actor)
+    contract.score = evaluation_score(contract)
+    contract.grade = grade_for(contract.score)
+    contract.save(update_fields=["state", "score", "grade", "updated_at"])
+    _record(contract, ContractStep.CLOSE_EVALUATION, before, actor, contract.grade)
+    counts = dict(contract.ratings.values_list("rater_kind").annotate(n=Count("id")))
+    audit_append(
+        kind="contracts.evaluated",
+        subject=subject_for(contract),
+        payload={
+            "contract_id": contract.pk,
+            "score": str(contract.score) if contract.score is not None else None,
+            "grade": contract.grade,
+            "ratings": {kind: counts.get(kind, 0) for kind in RaterKind.values},
+        },
+        area=contract.pairing.community,
+    )
     return contract
+
+
+# --- Fulfil (履约) and rate (评约) ------------------------------------------------------------------
+
+EVIDENCE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".pdf": "application/pdf"}
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _check_evidence(evidence) -> None:
+    if evidence is None:
+        return
+    name = (getattr(evidence, "name", "") or "").lower()
+    extension = name[name.rfind(".") :] if "." in name else ""
+    if extension not in EVIDENCE_TYPES:
+        raise ValidationFailed(
+            _("Evidence must be a photo (JPG or PNG) or a PDF."),
+            code="evidence_type",
+            extra={"evidence": [_("Wrong type.")]},
+        )
+    if evidence.size > EVIDENCE_MAX_BYTES:
+        raise ValidationFailed(
+            _("Evidence files may be at most 10 MB."),
+            code="evidence_too_large",
+            extra={"evidence": [_("Too large.")]},
+        )
+
+
+@transaction.atomic
+def contract_record(
+    *,
+    actor: User,
+    contract: Contract,
+    item_index: int,
+    done_on: date,
+    description: str,
+    people_served: int = 0,
+    hours: Decimal | int | str = 0,
+    evidence=None,
+) -> FulfilmentRecord:
+    """Record something done for one item of a published contract, by either side."""
+    contract = _visible_contract(actor, contract, lock=False)
+    sides = _require_party(actor, contract)
+    if contract.state != ContractState.PUBLISHED:
+        message, code = workflow.refusal(contract.state)
+        raise InvalidTransition(message, code=code)
+    items = contract.frozen_version.items
+    if isinstance(item_index, bool) or not isinstance(item_index, int) or not 0 <= item_index < len(items):
+        raise ValidationFailed(_("Choose one of the contract's items."), code="invalid_item")
+    if done_on > timezone.localdate() or not contract.term_start <= done_on <= contract.term_end:
+        raise ValidationFailed(
+            _("The date must be within the contract's term and not in the future."), code="invalid_date"
+        )
+    description = (description or "").strip()
+    if not description or len(description) > 500:
+        raise ValidationFailed(_("Say what was done, in at most 500 characters."), code="invalid_description")
+    if (
+        isinstance(people_served, bool)
+        or not isinstance(people_served, int)
+        or not 0 <= people_served <= 100_000
+    ):
+        raise ValidationFailed(_("People served must be a whole number."), code="invalid_people")
+    try:
+        hours = Decimal(str(hours)).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(_("Hours must be a number."), code="invalid_hours") from None
+    if not Decimal(0) <= hours <= Decimal(9999):
+        raise ValidationFailed(_("Hours must be a number from 0 to 9999."), code="invalid_hours")
+    _check_evidence(evidence)
+    return FulfilmentRecord.objects.create(
+        contract=contract,
+        item_index=item_index,
+        done_on=done_on,
+        description=description,
+        people_served=people_served,
+        hours=hours,
+        evidence=evidence or "",
+        side=sorted(sides)[0],
+        reported_by=actor,
+    )
+
+
+@transaction.atomic
+def contract_rate(*, actor: User, contract: Contract, score: int, comment: str = "") -> Rating:
+    """Rate a contract in its evaluation window: each side rates once, each resident of the community once."""
+    contract = Contract.objects.select_related("pairing__community").filter(pk=contract.pk).first()
+    if contract is None:
+        raise NotFound(_("Contract not found."), code="contract_not_found")
+    sides = sides_of(actor, contract.pairing)
+    person = getattr(actor, "person", None)
+    if sides:
+        kind = RaterKind.COMMUNITY if Side.COMMUNITY in sides else RaterKind.UNIT
+    elif person is not None and person.community_id == contract.pairing.community_id:
+        kind = RaterKind.RESIDENT
+    else:
+        raise PermissionDenied(
+            _("The contract is rated by the two sides and by residents of its community."), code="not_a_rater"
+        )
+    if contract.state != ContractState.EVALUATING:
+        raise InvalidTransition(_("This contract is not open for evaluation now."), code="not_evaluating")
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationFailed(_("Give a score from 1 to 5."), code="invalid_score")
+    taken = Rating.objects.filter(contract=contract, rater=actor)
+    if kind != RaterKind.RESIDENT:
+        taken = Rating.objects.filter(contract=contract, rater_kind=kind)
+    if taken.exists():
+        raise Conflict(_("This has already been rated."), code="already_rated")
+    try:
+        with transaction.atomic():
+            return Rating.objects.create(
+                contract=contract,
+                rater_kind=kind,
+                rater=actor,
+                score=score,
+                comment=(comment or "").strip()[:300],
+            )
+    except IntegrityError:
+        raise Conflict(_("This has already been rated."), code="already_rated") from None
 
 
 @transaction.atomic

@@ -86,6 +86,11 @@ def can(step: str, state: str) -> bool:
     return state in sources
 
 
+def refusal(state: str) -> tuple[str, str]:
+    """Why a step is refused in `state`: (message, code)."""
+    return _REFUSALS.get(state, (InvalidTransition.default_message, InvalidTransition.default_code))
+
+
 def check(step: str, state: str) -> str | None:
     """The state `step` leads to from `state` (None: the service decides); refuses when the table does not allow it."""
     sources, target = TRANSITIONS[step]

@@ -13,6 +13,7 @@ from community.models import CASEWORK_ROLES, STAFF_ROLES, Role
 # Apps add their entry here when they add the page.
 NAV_LINKS: list[tuple[str, str, str, frozenset[str] | None]] = [
     ("home", _("Home"), "house", None),
+    ("contracts:board", _("Published contracts"), "megaphone", None),
     ("audit:entry_list", _("Public record"), "journal-check", None),
     ("audit:verify", _("Verify the public record"), "patch-check", None),
     ("points:wallet", _("My points"), "coin", None),

@@ -1,0 +1,278 @@
+"""REST API of contracts (/api/v1/): pairings, contracts with filters, and one POST per step.
+
+Reads are scoped (`visible_to`); every write parses an input serializer and calls one service in
+contracts.services, whose `ApplicationError`s become the JSON error format (400 bad input, 403 the
+wrong actor, 404 not visible, 409 a step the state does not allow).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Max, Prefetch
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api import FORBIDDEN, INVALID, NOT_FOUND, ScopedViewSet, VisiblePrimaryKeyField, error_response
+
+from . import services
+from .models import Contract, MenuKind, Pairing, Side, Signature, SigningOrder
+from .workflow import ContractState
+
+CONFLICT = error_response(_("The contract's state does not allow this step now. Nothing was changed."))
+
+
+class ContractRefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PairingOutput(serializers.ModelSerializer):
+    community = ContractRefOutput()
+    community_org = ContractRefOutput()
+    unit_org = ContractRefOutput()
+
+    class Meta:
+        model = Pairing
+        fields = ["id", "community", "community_org", "unit_org", "since", "ended_on", "active"]
+        read_only_fields = fields
+
+
+class SignatureOutput(serializers.ModelSerializer):
+    organisation = ContractRefOutput()
+    version = serializers.IntegerField(source="version.number")
+
+    class Meta:
+        model = Signature
+        fields = ["side", "organisation", "version", "signed_at", "text_hash"]
+        read_only_fields = fields
+
+
+class ContractOutput(serializers.ModelSerializer):
+    pairing = PairingOutput()
+    state_label = serializers.CharField(source="get_state_display")
+    latest_version = serializers.IntegerField()
+    frozen_version = serializers.IntegerField(source="frozen_version.number", allow_null=True, default=None)
+    text_hash = serializers.CharField(source="frozen_version.text_hash", allow_null=True, default=None)
+    signatures = SignatureOutput(many=True, source="live_signatures")
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "title",
+            "pairing",
+            "term_start",
+            "term_end",
+            "state",
+            "state_label",
+            "signing_order",
+            "latest_version",
+            "community_agreed",
+            "unit_agreed",
+            "frozen_version",
+            "text_hash",
+            "sign_by",
+            "signatures",
+            "signed_at",
+            "published_at",
+            "terminated_at",
+            "termination_reason",
+        ]
+        read_only_fields = fields
+
+
+class ItemInput(serializers.Serializer):
+    side = serializers.ChoiceField(choices=Side.choices)
+    kind = serializers.ChoiceField(choices=MenuKind.choices)
+    title = serializers.CharField(max_length=120)
+    deliverable = serializers.CharField(max_length=500, allow_blank=True, required=False)
+    quantity = serializers.IntegerField(min_value=0, max_value=100_000, allow_null=True, required=False)
+    unit = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    schedule = serializers.CharField(max_length=120, allow_blank=True, required=False)
+    budget = serializers.IntegerField(
+        min_value=0, max_value=services.MAX_BUDGET, allow_null=True, required=False
+    )
+
+
+class ContractInput(serializers.Serializer):
+    pairing = VisiblePrimaryKeyField(queryset=Pairing.objects.all())
+    title = serializers.CharField(max_length=120)
+    term_start = serializers.DateField()
+    term_end = serializers.DateField()
+    signing_order = serializers.ChoiceField(choices=SigningOrder.choices, required=False)
+    items = ItemInput(many=True, allow_empty=False)
+
+
+class ReviseInput(serializers.Serializer):
+    items = ItemInput(many=True, allow_empty=False)
+    note = serializers.CharField(max_length=200, allow_blank=True, required=False)
+
+
+class VersionInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+
+
+class SignInput(VersionInput):
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class PairingFilter(django_filters.FilterSet):
+    class Meta:
+        model = Pairing
+        fields = ["community", "unit_org", "active"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Pairings you may see")),
+    retrieve=extend_schema(summary=_("One pairing"), responses={200: PairingOutput, 404: NOT_FOUND}),
+)
+class PairingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = PairingOutput
+    filterset_class = PairingFilter
+    ordering_fields = ["since"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Pairing.objects.none()
+        return (
+            Pairing.objects.visible_to(self.request.user)
+            .select_related("community", "community_org", "unit_org")
+            .order_by("community__path", "unit_org__name")
+        )
+
+
+class ContractFilter(django_filters.FilterSet):
+    community = django_filters.NumberFilter(field_name="pairing__community", label=_("community"))
+    unit = django_filters.NumberFilter(field_name="pairing__unit_org", label=_("unit Party organisation"))
+    year = django_filters.NumberFilter(field_name="term_start__year", label=_("year the term starts"))
+    state = django_filters.MultipleChoiceFilter(choices=ContractState.choices)
+
+    class Meta:
+        model = Contract
+        fields = ["state", "community", "unit", "year"]
+
+
+def _step(summary, request=None, code=200):
+    return extend_schema(
+        summary=summary,
+        request=request,
+        responses={code: ContractOutput, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Contracts you may see, newest term first")),
+    retrieve=extend_schema(summary=_("One contract"), responses={200: ContractOutput, 404: NOT_FOUND}),
+)
+class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = ContractOutput
+    filterset_class = ContractFilter
+    search_fields = ["title", "pairing__unit_org__name", "pairing__community_org__name"]
+    ordering_fields = ["term_start", "title", "state"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Contract.objects.none()
+        live = Signature.objects.filter(voided_at__isnull=True).select_related("organisation", "version")
+        return (
+            Contract.objects.visible_to(self.request.user)
+            .select_related(
+                "pairing__community", "pairing__community_org", "pairing__unit_org", "frozen_version"
+            )
+            .annotate(latest_version=Max("versions__number"))
+            .prefetch_related(
+                Prefetch("signatures", queryset=live.order_by("signed_at"), to_attr="live_signatures")
+            )
+            .order_by("-term_start", "pk")
+        )
+
+    def _output(self, contract: Contract, code: int = 200) -> Response:
+        fresh = self.get_queryset().get(pk=contract.pk)
+        return Response(ContractOutput(fresh, context=self.get_serializer_context()).data, status=code)
+
+    @_step(_("Draft a contract for a pairing (谈约)"), ContractInput, 201)
+    def create(self, request):
+        data = ContractInput(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        contract = services.contract_create(actor=request.user, **data.validated_data)
+        return self._output(contract, status.HTTP_201_CREATED)
+
+    @_step(_("A new version of the draft"), ReviseInput)
+    @action(detail=True, methods=["post"])
+    def revise(self, request, pk=None):
+        data = ReviseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        contract = self.get_object()
+        services.contract_revise(actor=request.user, contract=contract, **data.validated_data)
+        return self._output(contract)
+
+    @_step(
+        _("Agree to the latest version for your side; both agreeing freezes it for signature"), VersionInput
+    )
+    @action(detail=True, methods=["post"])
+    def agree(self, request, pk=None):
+        data = VersionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        contract = services.contract_agree(
+            actor=request.user, contract=self.get_object(), **data.validated_data
+        )
+        return self._output(contract)
+
+    @_step(_("Ask for a change before both have signed (voids any signature)"), ReasonInput)
+    @action(detail=True, methods=["post"], url_path="request-change")
+    def request_change(self, request, pk=None):
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        contract = services.contract_request_change(
+            actor=request.user, contract=self.get_object(), **data.validated_data
+        )
+        return self._output(contract)
+
+    @_step(_("Sign the frozen version for your side, with your password again (签约)"), SignInput)
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        data = SignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        contract = self.get_object()
+        services.contract_sign(
+            actor=request.user,
+            contract=contract,
+            ip_address=request.META.get("REMOTE_ADDR"),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            **data.validated_data,
+        )
+        return self._output(contract)
+
+    @_step(_("Publish the signed contract (亮约)"))
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        return self._output(services.contract_publish(actor=request.user, contract=self.get_object()))
+
+    @_step(_("Open the evaluation (评约)"))
+    @action(detail=True, methods=["post"], url_path="open-evaluation")
+    def open_evaluation(self, request, pk=None):
+        return self._output(services.contract_open_evaluation(actor=request.user, contract=self.get_object()))
+
+    @_step(_("Close the evaluation"))
+    @action(detail=True, methods=["post"], url_path="close-evaluation")
+    def close_evaluation(self, request, pk=None):
+        return self._output(
+            services.contract_close_evaluation(actor=request.user, contract=self.get_object())
+        )
+
+    @_step(_("Terminate the contract (district administrator), with a reason"), ReasonInput)
+    @action(detail=True, methods=["post"])
+    def terminate(self, request, pk=None):
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        contract = services.contract_terminate(
+            actor=request.user, contract=self.get_object(), **data.validated_data
+        )
+        return self._output(contract)

@@ -1,0 +1,11 @@
+"""/api/v1/: pairings/, contracts/ (+ revise, agree, request-change, sign, publish, open-evaluation, close-evaluation, terminate)."""
+
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("pairings", api.PairingViewSet, basename="pairing")
+router.register("contracts", api.ContractViewSet, basename="contract")
+
+urlpatterns = router.urls

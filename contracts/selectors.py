@@ -1,0 +1,42 @@
+"""Reads of contracts for pages: the public 亮约 board and one contract's public page."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, QuerySet, Sum
+
+from audit.models import Entry
+
+from .models import Contract, FulfilmentRecord, Signature
+from .workflow import PUBLIC_STATES
+
+
+def public_contracts() -> QuerySet[Contract]:
+    """Contracts the public may see (published, being evaluated, evaluated), with what their pages show."""
+    live = (
+        Signature.objects.filter(voided_at__isnull=True).select_related("organisation").order_by("signed_at")
+    )
+    return (
+        Contract.objects.filter(state__in=PUBLIC_STATES)
+        .select_related("pairing__community", "pairing__community_org", "pairing__unit_org", "frozen_version")
+        .prefetch_related(Prefetch("signatures", queryset=live, to_attr="live_signatures"))
+        .order_by("pairing__community__path", "-term_start", "pk")
+    )
+
+
+def publication_entry(contract: Contract) -> Entry | None:
+    return (
+        Entry.objects.filter(kind="contracts.published", subject=f"contracts.Contract:{contract.pk}")
+        .order_by("-seq")
+        .first()
+    )
+
+
+def progress_by_item(contract: Contract) -> dict[int, dict]:
+    """For each item with records: how many, the people served and the hours (one query)."""
+    rows = (
+        FulfilmentRecord.objects.filter(contract=contract)
+        .values("item_index")
+        .annotate(records=Count("id"), people=Sum("people_served"), hours=Sum("hours"))
+        .order_by()
+    )
+    return {row["item_index"]: row for row in rows}
