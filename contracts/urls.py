@@ -7,4 +7,8 @@ app_name = "contracts"
 urlpatterns = [
     path("", views.BoardView.as_view(), name="board"),
     path("<int:pk>/", views.PublicContractView.as_view(), name="public"),
+    path("<int:pk>/rate/", views.PublicRateView.as_view(), name="rate"),
+    path("mine/", views.MyContractsView.as_view(), name="mine"),
+    path("mine/new/", views.ContractCreateView.as_view(), name="create"),
+    path("mine/<int:pk>/", views.WorkspaceView.as_view(), name="workspace"),
 ]

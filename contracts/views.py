@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import DetailView, ListView
 
+from community.access import get_visible_or_404
 from community.models import Area, AreaKind
+from core.exceptions import ApplicationError
 from points.views import qr_svg
 
-from . import selectors
-from .models import Side
+from . import selectors, services
+from .forms import ContractForm, ItemFormSet, RateForm, ReasonForm, RecordForm, SignForm
+from .models import Contract, Pairing, Side
 from .workflow import PUBLIC_STATES
 
 
@@ -58,7 +65,208 @@ class PublicContractView(DetailView):
         context["unit_items"] = [row for row in rows if row["side"] == Side.UNIT]
         context["community_items"] = [row for row in rows if row["side"] == Side.COMMUNITY]
         context["entry"] = selectors.publication_entry(contract)
+        context["rate_form"] = RateForm()
         context["qr"] = qr_svg(
             self.request.build_absolute_uri(reverse("contracts:public", args=[contract.pk]))
         )
         return context
+
+
+# --- The parties' workspace (secretaries and unit contacts) -------------------------------------
+
+
+class MyContractsView(LoginRequiredMixin, ListView):
+    """The contracts of the pairings the user works on, newest term first."""
+
+    template_name = "contracts/mine.html"
+    context_object_name = "contracts"
+    paginate_by = 30
+
+    def get_queryset(self):
+        return (
+            Contract.objects.visible_to(self.request.user)
+            .select_related("pairing__community_org", "pairing__unit_org", "pairing__community")
+            .order_by("-term_start", "pk")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_draft"] = _draftable_pairings(self.request.user).exists()
+        return context
+
+
+def _draftable_pairings(user):
+    pairings = (
+        Pairing.objects.visible_to(user).filter(active=True).select_related("community_org", "unit_org")
+    )
+    return pairings.filter(pk__in=[p.pk for p in pairings if services.sides_of(user, p)])
+
+
+class ContractCreateView(LoginRequiredMixin, View):
+    template_name = "contracts/draft_form.html"
+
+    def get(self, request):
+        form = ContractForm(pairings=_draftable_pairings(request.user))
+        return render(request, self.template_name, {"form": form, "items": ItemFormSet(prefix="items")})
+
+    def post(self, request):
+        form = ContractForm(request.POST, pairings=_draftable_pairings(request.user))
+        items = ItemFormSet(request.POST, prefix="items")
+        if form.is_valid() and items.is_valid():
+            rows = [row for row in items.cleaned_data if row]
+            try:
+                contract = services.contract_create(actor=request.user, items=rows, **form.cleaned_data)
+            except ApplicationError as exc:
+                form.add_error(None, str(exc.message))
+            else:
+                messages.success(
+                    request, _("The draft is saved as version 1. The other side can now see it.")
+                )
+                return redirect("contracts:workspace", contract.pk)
+        return render(request, self.template_name, {"form": form, "items": items}, status=400)
+
+
+STEPS = {
+    "agree": lambda request, contract, data: services.contract_agree(
+        actor=request.user, contract=contract, version=int(data.get("version") or 0)
+    ),
+    "publish": lambda request, contract, data: services.contract_publish(
+        actor=request.user, contract=contract
+    ),
+    "open_evaluation": lambda request, contract, data: services.contract_open_evaluation(
+        actor=request.user, contract=contract
+    ),
+    "close_evaluation": lambda request, contract, data: services.contract_close_evaluation(
+        actor=request.user, contract=contract
+    ),
+}
+
+
+class WorkspaceView(LoginRequiredMixin, View):
+    """One contract for the parties: its text, versions, signatures, records, and the next steps as buttons."""
+
+    template_name = "contracts/workspace.html"
+
+    def _contract(self, request, pk: int) -> Contract:
+        return get_visible_or_404(
+            Contract.objects.select_related(
+                "pairing__community_org", "pairing__unit_org", "pairing__community", "frozen_version"
+            ),
+            request.user,
+            pk=pk,
+        )
+
+    def _context(self, request, contract: Contract, **forms_) -> dict:
+        versions = list(contract.versions.order_by("-number"))
+        text = contract.frozen_version or (versions[0] if versions else None)
+        items = text.items if text else []
+        progress = selectors.progress_by_item(contract)
+        sides = services.sides_of(request.user, contract.pairing)
+        signer = contract.pairing.contacts.filter(user=request.user, can_sign=True).exists()
+        return {
+            "contract": contract,
+            "versions": versions,
+            "text": text,
+            "items": [{**item, "progress": progress.get(index)} for index, item in enumerate(items)],
+            "signatures": contract.signatures.filter(voided_at__isnull=True).select_related("organisation"),
+            "events": contract.events.select_related("actor").order_by("-at", "-id")[:20],
+            "records": contract.records.order_by("-done_on", "-id")[:20],
+            "sides": sides,
+            "is_signer": signer,
+            "is_secretary": Side.COMMUNITY in sides,
+            "sign_form": forms_.get("sign_form") or SignForm(),
+            "reason_form": forms_.get("reason_form") or ReasonForm(),
+            "record_form": forms_.get("record_form") or RecordForm(items=items),
+            "rate_form": forms_.get("rate_form") or RateForm(),
+        }
+
+    def get(self, request, pk: int):
+        contract = self._contract(request, pk)
+        return render(request, self.template_name, self._context(request, contract))
+
+    def post(self, request, pk: int):
+        contract = self._contract(request, pk)
+        step = request.POST.get("step", "")
+        forms_ = {}
+        try:
+            if step in STEPS:
+                STEPS[step](request, contract, request.POST)
+            elif step == "sign":
+                forms_["sign_form"] = form = SignForm(request.POST)
+                if not form.is_valid():
+                    raise _Invalid
+                services.contract_sign(
+                    actor=request.user,
+                    contract=contract,
+                    version=int(request.POST.get("version") or 0),
+                    password=form.cleaned_data["password"],
+                    ip_address=request.META.get("REMOTE_ADDR"),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                )
+            elif step == "request_change":
+                forms_["reason_form"] = form = ReasonForm(request.POST)
+                if not form.is_valid():
+                    raise _Invalid
+                services.contract_request_change(
+                    actor=request.user, contract=contract, reason=form.cleaned_data["reason"]
+                )
+            elif step == "record":
+                items = contract.frozen_version.items if contract.frozen_version else []
+                forms_["record_form"] = form = RecordForm(request.POST, request.FILES, items=items)
+                if not form.is_valid():
+                    raise _Invalid
+                services.contract_record(actor=request.user, contract=contract, **form.cleaned_data)
+            elif step == "rate":
+                forms_["rate_form"] = form = RateForm(request.POST)
+                if not form.is_valid():
+                    raise _Invalid
+                services.contract_rate(actor=request.user, contract=contract, **form.cleaned_data)
+            else:
+                raise _Invalid
+        except _Invalid:
+            messages.error(request, _("Please correct what is marked below. Nothing was changed."))
+            return render(request, self.template_name, self._context(request, contract, **forms_), status=400)
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+            return render(
+                request,
+                self.template_name,
+                self._context(request, contract, **forms_),
+                status=exc.status_code,
+            )
+        messages.success(request, _("Done: %(step)s.") % {"step": STEP_LABELS.get(step, step)})
+        return redirect("contracts:workspace", contract.pk)
+
+
+class _Invalid(Exception):
+    pass
+
+
+STEP_LABELS = {
+    "agree": _("agreed to this version"),
+    "sign": _("signed"),
+    "request_change": _("asked for a change"),
+    "publish": _("published"),
+    "open_evaluation": _("evaluation opened"),
+    "close_evaluation": _("evaluation closed"),
+    "record": _("fulfilment recorded"),
+    "rate": _("rating saved"),
+}
+
+
+class PublicRateView(LoginRequiredMixin, View):
+    """A resident rates a contract under evaluation from its public page."""
+
+    def post(self, request, pk: int):
+        contract = get_object_or_404(selectors.public_contracts(), pk=pk)
+        form = RateForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose a score from 1 to 5."))
+        else:
+            try:
+                services.contract_rate(actor=request.user, contract=contract, **form.cleaned_data)
+            except ApplicationError as exc:
+                messages.error(request, str(exc.message))
+            else:
+                messages.success(request, _("Thank you: your rating is saved."))
+        return redirect("contracts:public", contract.pk)

@@ -14,6 +14,7 @@ from community.models import CASEWORK_ROLES, STAFF_ROLES, Role
 NAV_LINKS: list[tuple[str, str, str, frozenset[str] | None]] = [
     ("home", _("Home"), "house", None),
     ("contracts:board", _("Published contracts"), "megaphone", None),
+    ("contracts:mine", _("My contracts"), "file-earmark-text", frozenset({Role.UNIT_CONTACT, *STAFF_ROLES})),
     ("audit:entry_list", _("Public record"), "journal-check", None),
     ("audit:verify", _("Verify the public record"), "patch-check", None),
     ("points:wallet", _("My points"), "coin", None),

@@ -1,0 +1,95 @@
+"""Forms of the contract pages. They parse what was typed; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import MenuKind, Pairing, Side
+
+DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"})
+
+
+def _styled(form: forms.Form) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select")
+        elif not isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+            widget.attrs.setdefault("class", "form-control")
+
+
+class ContractForm(forms.Form):
+    pairing = forms.ModelChoiceField(label=_("pairing"), queryset=Pairing.objects.none())
+    title = forms.CharField(label=_("title"), max_length=120)
+    term_start = forms.DateField(label=_("term starts"), widget=DATE)
+    term_end = forms.DateField(label=_("term ends"), widget=DATE)
+
+    def __init__(self, *args, pairings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pairing"].queryset = pairings
+        _styled(self)
+
+
+class ItemForm(forms.Form):
+    # An empty first choice, so that an untouched row counts as empty and is skipped.
+    side = forms.ChoiceField(label=_("provided by"), choices=[("", "—"), *Side.choices])
+    kind = forms.ChoiceField(label=_("menu"), choices=[("", "—"), *MenuKind.choices])
+    title = forms.CharField(label=_("title"), max_length=120)
+    deliverable = forms.CharField(label=_("what is delivered"), max_length=500, required=False)
+    quantity = forms.IntegerField(label=_("quantity"), min_value=0, required=False)
+    unit = forms.CharField(label=_("unit"), max_length=20, required=False)
+    schedule = forms.CharField(label=_("schedule"), max_length=120, required=False)
+    budget = forms.IntegerField(label=_("budget (yuan)"), min_value=0, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _styled(self)
+
+
+ItemFormSet = forms.formset_factory(ItemForm, extra=3, min_num=1, validate_min=True)
+
+
+class SignForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password, to sign"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"class": "form-control", "autocomplete": "current-password"}),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What should change"), max_length=200, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
+
+
+class RecordForm(forms.Form):
+    item_index = forms.TypedChoiceField(label=_("contract item"), coerce=int)
+    done_on = forms.DateField(label=_("date"), widget=DATE)
+    description = forms.CharField(
+        label=_("what was done"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    people_served = forms.IntegerField(label=_("people served"), min_value=0, initial=0)
+    hours = forms.DecimalField(label=_("hours"), min_value=0, max_digits=6, decimal_places=1, initial=0)
+    evidence = forms.FileField(label=_("evidence (photo or PDF, at most 10 MB)"), required=False)
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item_index"].choices = [(index, item["title"]) for index, item in enumerate(items)]
+        _styled(self)
+
+
+class RateForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("Your score"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("comment"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
