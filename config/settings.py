@@ -273,6 +273,8 @@ POINTS_COMMUNITY_TILLS = env.int("POINTS_COMMUNITY_TILLS", default=8)
 CONTRACT_SIGNING_DAYS = env.int("CONTRACT_SIGNING_DAYS", default=14)
 # Weights of the ratings in a contract's score (评约): residents served, and each side of the other.
 CONTRACT_EVALUATION_WEIGHTS = {"resident": 50, "community": 25, "unit": 25}
+# The evaluation window opens the day after the term ends and closes this many days later.
+CONTRACT_EVALUATION_DAYS = env.int("CONTRACT_EVALUATION_DAYS", default=30)
 
 LOGGING = {
     "version": 1,
