@@ -226,14 +226,30 @@ def _bring_to(state: str, pairing: Pairing, title: str, items: list[dict], admin
     if state == ContractState.TERMINATED:
         services.contract_terminate(actor=None, contract=contract, reason="单位机构调整，双方协商终止")
         return
-    # A second version, as negotiation produces.
+    # A consultation meeting, a comment, and a second version, as negotiation produces.
+    community_signer, unit_signer = _signer(Side.COMMUNITY, pairing), _signer(Side.UNIT, pairing)
+    services.meeting_record(
+        actor=community_signer,
+        contract=contract,
+        held_on=date(2025, 12, 10),
+        place=f"{pairing.community.name}党群服务中心",
+        attendees=f"{pairing.community_org.name}书记、{pairing.unit_org.name}书记、居民代表3人",
+        minutes="双方对照四类清单逐项协商服务内容、频次和场地，居民代表提出希望服务时间安排在周末。",
+        decisions="服务时间调整到周末；预算按条目列明。",
+    )
+    services.comment_add(
+        actor=unit_signer,
+        contract=contract,
+        version=1,
+        item_index=0,
+        body="建议把服务时间调整到周末，方便上班族。",
+    )
     services.contract_revise(actor=None, contract=contract, items=items, note="协商会议后调整服务时间")
     if ORDER.index(state) < ORDER.index(ContractState.AGREED):
         return
     _agree_both(contract, 2)
     if ORDER.index(state) < ORDER.index(ContractState.SIGNED):
         return
-    community_signer, unit_signer = _signer(Side.COMMUNITY, pairing), _signer(Side.UNIT, pairing)
     services.contract_sign(actor=community_signer, contract=contract, version=2, password=DEMO_PASSWORD)
     services.contract_sign(actor=unit_signer, contract=contract, version=2, password=DEMO_PASSWORD)
     if ORDER.index(state) < ORDER.index(ContractState.PUBLISHED):

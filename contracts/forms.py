@@ -93,3 +93,30 @@ class RateForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
+
+
+class MeetingForm(forms.Form):
+    held_on = forms.DateField(label=_("held on"), widget=DATE)
+    place = forms.CharField(label=_("place"), max_length=120)
+    attendees = forms.CharField(label=_("attendees"), max_length=500)
+    minutes = forms.CharField(label=_("minutes"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    decisions = forms.CharField(
+        label=_("decisions"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _styled(self)
+
+
+class CommentForm(forms.Form):
+    item_index = forms.TypedChoiceField(label=_("on"), coerce=int, required=False, empty_value=None)
+    body = forms.CharField(label=_("comment"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item_index"].choices = [
+            ("", _("the whole version")),
+            *[(i, item["title"]) for i, item in enumerate(items)],
+        ]
+        _styled(self)

@@ -355,3 +355,62 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract} · {self.score}"
+
+
+class Meeting(models.Model):
+    """A consultation meeting (协商会议) of the two sides during negotiation, with minutes."""
+
+    SCOPE_AREA = "contract__pairing__community"
+    SCOPE_ORG = "contract__pairing__unit_org"
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="meetings"
+    )
+    held_on = models.DateField(_("held on"))
+    place = models.CharField(_("place"), max_length=120)
+    attendees = models.CharField(_("attendees"), max_length=500)
+    minutes = models.TextField(_("minutes"), max_length=5000)
+    decisions = models.TextField(_("decisions"), max_length=2000, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consultation meeting")
+        verbose_name_plural = _("consultation meetings")
+        ordering = ["contract", "-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {self.held_on}"
+
+
+class Comment(models.Model):
+    """A remark by either side on a version of the draft, or on one of its items."""
+
+    SCOPE_AREA = "contract__pairing__community"
+    SCOPE_ORG = "contract__pairing__unit_org"
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="comments"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    item_index = models.PositiveSmallIntegerField(_("item"), null=True, blank=True)
+    body = models.CharField(_("comment"), max_length=500)
+    side = models.CharField(_("side"), max_length=12, choices=Side.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["contract", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:40]

@@ -40,3 +40,38 @@ def progress_by_item(contract: Contract) -> dict[int, dict]:
         .order_by()
     )
     return {row["item_index"]: row for row in rows}
+
+
+COMPARED_FIELDS = ("side", "kind", "title", "deliverable", "quantity", "unit", "schedule", "budget")
+
+
+def compare_versions(old: list[dict], new: list[dict]) -> list[dict]:
+    """Item by item (by position): unchanged, changed (with the fields that differ), added or removed."""
+    rows = []
+    for index in range(max(len(old), len(new))):
+        before = old[index] if index < len(old) else None
+        after = new[index] if index < len(new) else None
+        if before is None:
+            rows.append(
+                {
+                    "index": index,
+                    "status": "added",
+                    "before": None,
+                    "after": after,
+                    "changed": COMPARED_FIELDS,
+                }
+            )
+        elif after is None:
+            rows.append({"index": index, "status": "removed", "before": before, "after": None, "changed": ()})
+        else:
+            changed = tuple(f for f in COMPARED_FIELDS if before.get(f) != after.get(f))
+            rows.append(
+                {
+                    "index": index,
+                    "status": "changed" if changed else "unchanged",
+                    "before": before,
+                    "after": after,
+                    "changed": changed,
+                }
+            )
+    return rows

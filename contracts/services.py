@@ -28,10 +28,12 @@ from core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDen
 
 from . import workflow
 from .models import (
+    Comment,
     Contract,
     ContractEvent,
     ContractVersion,
     FulfilmentRecord,
+    Meeting,
     MenuKind,
     Pairing,
     PairingContact,
@@ -701,3 +703,75 @@ def contract_terminate(*, actor: User | None, contract: Contract, reason: str) -
         area=contract.pairing.community,
     )
     return contract
+
+
+# --- Consultation (谈约): meetings and comments --------------------------------------------------
+
+NEGOTIATING_STATES = frozenset({ContractState.DRAFT, ContractState.AGREED})
+
+
+@transaction.atomic
+def meeting_record(
+    *,
+    actor: User,
+    contract: Contract,
+    held_on: date,
+    place: str,
+    attendees: str,
+    minutes: str,
+    decisions: str = "",
+) -> Meeting:
+    """Minutes of a consultation meeting, by either side, while the contract is negotiated."""
+    contract = _visible_contract(actor, contract, lock=False)
+    _require_party(actor, contract)
+    if contract.state not in NEGOTIATING_STATES:
+        message, code = workflow.refusal(contract.state)
+        raise InvalidTransition(message, code=code)
+    if held_on > timezone.localdate():
+        raise ValidationFailed(_("A meeting is recorded after it was held."), code="invalid_date")
+    fields = {"place": (place, 120), "attendees": (attendees, 500), "minutes": (minutes, 5000)}
+    cleaned = {}
+    for name, (value, limit) in fields.items():
+        value = (value or "").strip()
+        if not value or len(value) > limit:
+            label = Meeting._meta.get_field(name).verbose_name
+            raise ValidationFailed(
+                _("Fill in %(field)s (at most %(max)s characters).") % {"field": label, "max": limit},
+                code="invalid_meeting",
+                extra={name: [_("Required.")]},
+            )
+        cleaned[name] = value
+    decisions = (decisions or "").strip()
+    if len(decisions) > 2000:
+        raise ValidationFailed(_("Decisions may be at most 2000 characters."), code="invalid_meeting")
+    return Meeting.objects.create(
+        contract=contract, held_on=held_on, decisions=decisions, recorded_by=actor, **cleaned
+    )
+
+
+@transaction.atomic
+def comment_add(
+    *, actor: User, contract: Contract, version: int, body: str, item_index: int | None = None
+) -> Comment:
+    """A remark on a version of the draft (or one of its items), by either side."""
+    contract = _visible_contract(actor, contract, lock=False)
+    sides = _require_party(actor, contract)
+    if contract.state not in NEGOTIATING_STATES:
+        message, code = workflow.refusal(contract.state)
+        raise InvalidTransition(message, code=code)
+    found = contract.versions.filter(number=version).first()
+    if found is None:
+        raise ValidationFailed(_("There is no such version."), code="invalid_version")
+    if item_index is not None and not 0 <= item_index < len(found.items):
+        raise ValidationFailed(_("Choose one of the contract's items."), code="invalid_item")
+    body = (body or "").strip()
+    if not body or len(body) > 500:
+        raise ValidationFailed(_("Write a comment of at most 500 characters."), code="invalid_comment")
+    return Comment.objects.create(
+        contract=contract,
+        version=version,
+        item_index=item_index,
+        body=body,
+        side=sorted(sides)[0],
+        author=actor,
+    )

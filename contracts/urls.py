@@ -11,4 +11,5 @@ urlpatterns = [
     path("mine/", views.MyContractsView.as_view(), name="mine"),
     path("mine/new/", views.ContractCreateView.as_view(), name="create"),
     path("mine/<int:pk>/", views.WorkspaceView.as_view(), name="workspace"),
+    path("mine/<int:pk>/compare/", views.CompareView.as_view(), name="compare"),
 ]

@@ -16,7 +16,16 @@ from core.exceptions import ApplicationError
 from points.views import qr_svg
 
 from . import selectors, services
-from .forms import ContractForm, ItemFormSet, RateForm, ReasonForm, RecordForm, SignForm
+from .forms import (
+    CommentForm,
+    ContractForm,
+    ItemFormSet,
+    MeetingForm,
+    RateForm,
+    ReasonForm,
+    RecordForm,
+    SignForm,
+)
 from .models import Contract, Pairing, Side
 from .workflow import PUBLIC_STATES
 
@@ -178,6 +187,11 @@ class WorkspaceView(LoginRequiredMixin, View):
             "reason_form": forms_.get("reason_form") or ReasonForm(),
             "record_form": forms_.get("record_form") or RecordForm(items=items),
             "rate_form": forms_.get("rate_form") or RateForm(),
+            "meetings": contract.meetings.order_by("-held_on", "-id"),
+            "comments": contract.comments.select_related("author").order_by("-created_at", "-id")[:30],
+            "meeting_form": forms_.get("meeting_form") or MeetingForm(),
+            "comment_form": forms_.get("comment_form") or CommentForm(items=items),
+            "negotiating": contract.state in services.NEGOTIATING_STATES,
         }
 
     def get(self, request, pk: int):
@@ -216,6 +230,24 @@ class WorkspaceView(LoginRequiredMixin, View):
                 if not form.is_valid():
                     raise _Invalid
                 services.contract_record(actor=request.user, contract=contract, **form.cleaned_data)
+            elif step == "meeting":
+                forms_["meeting_form"] = form = MeetingForm(request.POST)
+                if not form.is_valid():
+                    raise _Invalid
+                services.meeting_record(actor=request.user, contract=contract, **form.cleaned_data)
+            elif step == "comment":
+                latest = contract.versions.order_by("-number").first()
+                forms_["comment_form"] = form = CommentForm(
+                    request.POST, items=latest.items if latest else []
+                )
+                if not form.is_valid():
+                    raise _Invalid
+                services.comment_add(
+                    actor=request.user,
+                    contract=contract,
+                    version=latest.number if latest else 0,
+                    **form.cleaned_data,
+                )
             elif step == "rate":
                 forms_["rate_form"] = form = RateForm(request.POST)
                 if not form.is_valid():
@@ -251,7 +283,43 @@ STEP_LABELS = {
     "close_evaluation": _("evaluation closed"),
     "record": _("fulfilment recorded"),
     "rate": _("rating saved"),
+    "meeting": _("meeting minutes saved"),
+    "comment": _("comment saved"),
 }
+
+
+class CompareView(LoginRequiredMixin, View):
+    """Two versions side by side, the differences marked (default: the one before the latest, and the latest)."""
+
+    template_name = "contracts/compare.html"
+
+    def get(self, request, pk: int):
+        contract = get_visible_or_404(
+            Contract.objects.select_related("pairing__community_org", "pairing__unit_org"),
+            request.user,
+            pk=pk,
+        )
+        versions = {v.number: v for v in contract.versions.all()}
+        latest = max(versions) if versions else 0
+
+        def number(name: str, default: int) -> int:
+            raw = request.GET.get(name, "")
+            return int(raw) if raw.isascii() and raw.isdigit() and int(raw) in versions else default
+
+        b = number("b", latest)
+        a = number("a", max(1, b - 1))
+        rows = selectors.compare_versions(versions[a].items, versions[b].items) if versions else []
+        return render(
+            request,
+            self.template_name,
+            {
+                "contract": contract,
+                "a": versions.get(a),
+                "b": versions.get(b),
+                "rows": rows,
+                "numbers": sorted(versions),
+            },
+        )
 
 
 class PublicRateView(LoginRequiredMixin, View):
