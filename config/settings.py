@@ -235,6 +235,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AreaKindEnum": "community.models.AreaKind",
         "OrganisationKindEnum": "community.models.OrgKind",
+        "MenuKindEnum": "contracts.models.MenuKind",
     },
 }
 

@@ -4,7 +4,16 @@ from django.contrib import admin
 
 from core.admin_scoping import ScopedAdminMixin
 
-from .models import Contract, ContractEvent, ContractVersion, Pairing, PairingContact, Signature
+from .models import (
+    Contract,
+    ContractEvent,
+    ContractVersion,
+    MenuOffer,
+    Need,
+    Pairing,
+    PairingContact,
+    Signature,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -79,3 +88,35 @@ class ContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = [VersionInline, SignatureInline, EventInline]
     actions = None
     show_full_result_count = False
+
+
+@admin.register(MenuOffer)
+class MenuOfferAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "kind", "organisation", "area", "estimated_value", "active"]
+    list_filter = ["kind", "active", ("area", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["organisation", "area"]
+    search_fields = ["title", "organisation__name"]
+    readonly_fields = [
+        "organisation",
+        "area",
+        "kind",
+        "title",
+        "description",
+        "quantity",
+        "unit",
+        "estimated_value",
+        "active",
+    ]
+    fields = readonly_fields
+    actions = None
+
+
+@admin.register(Need)
+class NeedAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "kind", "community", "open", "created_at"]
+    list_filter = ["kind", "open", ("community", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["community"]
+    search_fields = ["title"]
+    readonly_fields = ["community", "kind", "title", "description", "open"]
+    fields = readonly_fields
+    actions = None

@@ -15,10 +15,11 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from community.models import Area, AreaKind, Organisation
 from core.api import FORBIDDEN, INVALID, NOT_FOUND, ScopedViewSet, VisiblePrimaryKeyField, error_response
 
-from . import services
-from .models import Contract, MenuKind, Pairing, Side, Signature, SigningOrder
+from . import selectors, services
+from .models import Contract, MenuKind, MenuOffer, Need, Pairing, Side, Signature, SigningOrder
 from .workflow import ContractState
 
 CONFLICT = error_response(_("The contract's state does not allow this step now. Nothing was changed."))
@@ -276,3 +277,140 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
             actor=request.user, contract=self.get_object(), **data.validated_data
         )
         return self._output(contract)
+
+
+# --- The four menus and needs ---------------------------------------------------------------------
+
+
+class MenuOfferOutput(serializers.ModelSerializer):
+    organisation = ContractRefOutput()
+    area = ContractRefOutput()
+    kind_label = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = MenuOffer
+        fields = [
+            "id",
+            "organisation",
+            "area",
+            "kind",
+            "kind_label",
+            "title",
+            "description",
+            "quantity",
+            "unit",
+            "estimated_value",
+            "active",
+        ]
+        read_only_fields = fields
+
+
+class MenuOfferInput(serializers.Serializer):
+    organisation = VisiblePrimaryKeyField(queryset=Organisation.objects.all())
+    kind = serializers.ChoiceField(choices=MenuKind.choices)
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=500, allow_blank=True, required=False)
+    quantity = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    unit = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    estimated_value = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+
+
+class NeedOutput(serializers.ModelSerializer):
+    community = ContractRefOutput()
+    kind_label = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = Need
+        fields = ["id", "community", "kind", "kind_label", "title", "description", "open", "created_at"]
+        read_only_fields = fields
+
+
+class NeedInput(serializers.Serializer):
+    community = VisiblePrimaryKeyField(queryset=Area.objects.filter(kind=AreaKind.COMMUNITY))
+    kind = serializers.ChoiceField(choices=MenuKind.choices)
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=500, allow_blank=True, required=False)
+
+
+class MenuOfferFilter(django_filters.FilterSet):
+    community = django_filters.NumberFilter(field_name="area", label=_("community"))
+
+    class Meta:
+        model = MenuOffer
+        fields = ["kind", "organisation", "community", "active"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Menu offers you may see (四类菜单)")),
+    retrieve=extend_schema(summary=_("One menu offer"), responses={200: MenuOfferOutput, 404: NOT_FOUND}),
+    create=extend_schema(
+        summary=_("Put an item on your organisation's menu"),
+        request=MenuOfferInput,
+        responses={201: MenuOfferOutput, 400: INVALID, 403: FORBIDDEN},
+    ),
+)
+class MenuOfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = MenuOfferOutput
+    filterset_class = MenuOfferFilter
+    search_fields = ["title", "description", "organisation__name"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return MenuOffer.objects.none()
+        return (
+            MenuOffer.objects.visible_to(self.request.user)
+            .select_related("organisation", "area")
+            .order_by("kind", "title", "pk")
+        )
+
+    def create(self, request):
+        data = MenuOfferInput(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        offer = services.menu_offer_create(actor=request.user, **data.validated_data)
+        return Response(MenuOfferOutput(offer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("Open needs this offer could meet (same kind, same street)"),
+        responses={200: NeedOutput(many=True)},
+    )
+    @action(detail=True, methods=["get"])
+    def matches(self, request, pk=None):
+        return Response(NeedOutput(selectors.needs_for_offer(self.get_object())[:20], many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Needs posted by communities you may see")),
+    retrieve=extend_schema(summary=_("One need"), responses={200: NeedOutput, 404: NOT_FOUND}),
+    create=extend_schema(
+        summary=_("Post a community need"),
+        request=NeedInput,
+        responses={201: NeedOutput, 400: INVALID, 403: FORBIDDEN},
+    ),
+)
+class NeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = NeedOutput
+    filterset_fields = ["kind", "community", "open"]
+    search_fields = ["title", "description"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Need.objects.none()
+        return (
+            Need.objects.visible_to(self.request.user)
+            .select_related("community")
+            .order_by("-created_at", "pk")
+        )
+
+    def create(self, request):
+        data = NeedInput(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        need = services.need_post(actor=request.user, **data.validated_data)
+        return Response(NeedOutput(need).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("Offers that could meet this need (same kind, same street, own community first)"),
+        responses={200: MenuOfferOutput(many=True)},
+    )
+    @action(detail=True, methods=["get"])
+    def matches(self, request, pk=None):
+        return Response(MenuOfferOutput(selectors.offers_for_need(self.get_object())[:20], many=True).data)

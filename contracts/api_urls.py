@@ -7,5 +7,7 @@ from . import api
 router = SimpleRouter()
 router.register("pairings", api.PairingViewSet, basename="pairing")
 router.register("contracts", api.ContractViewSet, basename="contract")
+router.register("menu-offers", api.MenuOfferViewSet, basename="menu-offer")
+router.register("needs", api.NeedViewSet, basename="need")
 
 urlpatterns = router.urls

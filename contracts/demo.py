@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import date
 
 from community import services as community_services
-from community.models import Organisation, OrgKind, Role, User
+from community.models import Area, AreaKind, Organisation, OrgKind, Role, User
 from core.seeding import DEMO_PASSWORD, DemoContext
 
 from . import services
-from .models import Contract, Pairing, Side
+from .models import Contract, MenuOffer, Need, Pairing, Side
 from .workflow import ContractState
 
 ITEMS = {
@@ -159,7 +159,43 @@ def _signer(side: str, pairing: Pairing) -> User:
     return contact.user if contact else None
 
 
+NEEDS = [
+    ("越都社区", "service", "独居老人定期健康随访", "社区有独居老人60余户，希望有医护人员定期上门"),
+    ("越都社区", "resource", "青少年暑期活动场地", "暑期学生托管需要安全的活动场所"),
+    ("治平社区", "service", "老年人防诈骗宣传", "近期电信诈骗多发，希望金融机构进社区宣传"),
+    ("府山社区", "personalised", "楼道长法律知识培训", "楼道长调解邻里纠纷缺少法律知识"),
+]
+
+
+def _seed_menus() -> None:
+    """Each unit's menu from the items it offers in its contract, and some communities' open needs."""
+    for unit_name, rows in ITEMS.items():
+        unit = Organisation.objects.filter(name=unit_name, kind=OrgKind.UNIT_PARTY).first()
+        if unit is None:
+            continue
+        for side, kind, title, deliverable, quantity, unit_label, _schedule, budget in rows:
+            if side != "unit" or MenuOffer.objects.filter(organisation=unit, title=title).exists():
+                continue
+            services.menu_offer_create(
+                actor=None,
+                organisation=unit,
+                kind=kind,
+                title=title,
+                description=deliverable,
+                quantity=quantity,
+                unit=unit_label,
+                estimated_value=budget,
+            )
+    for community_name, kind, title, description in NEEDS:
+        community = Area.objects.filter(name=community_name, kind=AreaKind.COMMUNITY).first()
+        if community is not None and not Need.objects.filter(community=community, title=title).exists():
+            services.need_post(
+                actor=None, community=community, kind=kind, title=title, description=description
+            )
+
+
 def seed(ctx: DemoContext) -> None:
+    _seed_menus()
     admin = User.objects.filter(username="qu_zuzhibu").first()
     for unit_name, state in CONTRACTS:
         unit = Organisation.objects.filter(name=unit_name, kind=OrgKind.UNIT_PARTY).first()

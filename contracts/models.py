@@ -414,3 +414,69 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:40]
+
+
+class MenuOffer(models.Model):
+    """An item on an organisation's menu (四类菜单): what it offers to its partners, both ways (双向服务)."""
+
+    SCOPE_AREA = "area"
+    SCOPE_ORG = "organisation"
+
+    organisation = models.ForeignKey(
+        "community.Organisation",
+        verbose_name=_("offered by"),
+        on_delete=models.PROTECT,
+        related_name="menu_offers",
+    )
+    area = models.ForeignKey(
+        "community.Area", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("menu"), max_length=20, choices=MenuKind.choices)
+    title = models.CharField(_("title"), max_length=120)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    estimated_value = models.PositiveIntegerField(_("estimated value (yuan)"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("menu offer")
+        verbose_name_plural = _("menu offers")
+        ordering = ["kind", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Need(models.Model):
+    """A need a community posts, to be matched with offers on the menus."""
+
+    SCOPE_AREA = "community"
+
+    community = models.ForeignKey(
+        "community.Area", verbose_name=_("community"), on_delete=models.PROTECT, related_name="needs"
+    )
+    kind = models.CharField(_("menu"), max_length=20, choices=MenuKind.choices)
+    title = models.CharField(_("title"), max_length=120)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    open = models.BooleanField(_("open"), default=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("posted at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("community need")
+        verbose_name_plural = _("community needs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -8,7 +8,16 @@ from community.rules import is_platform_admin, nobody, within
 CONTRACT_STAFF_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY, Role.SOCIAL_WORKER)
 contract_staff = within(*CONTRACT_STAFF_ROLES)
 
-for model in ("pairing", "pairingcontact", "contract", "contractversion", "signature", "contractevent"):
+for model in (
+    "pairing",
+    "pairingcontact",
+    "contract",
+    "contractversion",
+    "signature",
+    "contractevent",
+    "menuoffer",
+    "need",
+):
     rules.set_perm(f"contracts.view_{model}", is_platform_admin | contract_staff)
     for action in ("add", "change", "delete"):
         rules.set_perm(f"contracts.{action}_{model}", nobody)

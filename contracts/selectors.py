@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Sum, When
 
 from audit.models import Entry
+from community.models import AreaKind
 
-from .models import Contract, FulfilmentRecord, Signature
+from .models import Contract, FulfilmentRecord, MenuOffer, Need, Signature
 from .workflow import PUBLIC_STATES
 
 
@@ -75,3 +76,38 @@ def compare_versions(old: list[dict], new: list[dict]) -> list[dict]:
                 }
             )
     return rows
+
+
+# --- Matching the menus (by category and area) ---------------------------------------------------
+
+
+def _street_path(area) -> str:
+    street = area.ancestor_of_kind(AreaKind.STREET) if area.kind != AreaKind.STREET else area
+    return (street or area).path
+
+
+def offers_for_need(need: Need) -> QuerySet[MenuOffer]:
+    """Active offers of the need's kind in the same street, the need's own community first."""
+    return (
+        MenuOffer.objects.filter(
+            active=True, kind=need.kind, area__path__startswith=_street_path(need.community)
+        )
+        .exclude(organisation__area=need.community, organisation__kind="community_party")
+        .select_related("organisation", "area")
+        .annotate(
+            same_community=Case(When(area=need.community, then=0), default=1, output_field=IntegerField())
+        )
+        .order_by("same_community", "title", "pk")
+    )
+
+
+def needs_for_offer(offer: MenuOffer) -> QuerySet[Need]:
+    """Open needs of the offer's kind in the same street, the offer's own community first."""
+    return (
+        Need.objects.filter(open=True, kind=offer.kind, community__path__startswith=_street_path(offer.area))
+        .select_related("community")
+        .annotate(
+            same_community=Case(When(community=offer.area, then=0), default=1, output_field=IntegerField())
+        )
+        .order_by("same_community", "-created_at", "pk")
+    )

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from audit.chain import document_hash
 from audit.services import audit_append, subject_for
 from community.access import scope_for
-from community.models import AreaKind, Organisation, OrgKind, Role, User
+from community.models import Area, AreaKind, Organisation, OrgKind, Role, User
 from core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 
 from . import workflow
@@ -35,6 +35,8 @@ from .models import (
     FulfilmentRecord,
     Meeting,
     MenuKind,
+    MenuOffer,
+    Need,
     Pairing,
     PairingContact,
     RaterKind,
@@ -774,4 +776,97 @@ def comment_add(
         body=body,
         side=sorted(sides)[0],
         author=actor,
+    )
+
+
+# --- The four menus (四类菜单) and needs -----------------------------------------------------------
+
+
+def _clean_menu_text(title: str, description: str) -> tuple[str, str]:
+    title, description = (title or "").strip(), (description or "").strip()
+    if not title or len(title) > 120:
+        raise ValidationFailed(_("Give a title of at most 120 characters."), code="invalid_title")
+    if len(description) > 500:
+        raise ValidationFailed(
+            _("The description may be at most 500 characters."), code="invalid_description"
+        )
+    return title, description
+
+
+def _may_speak_for(actor: User | None, organisation: Organisation) -> bool:
+    if actor is None:
+        return True
+    scope = scope_for(actor)
+    if organisation.kind == OrgKind.UNIT_PARTY:
+        return organisation.pk in scope.for_roles((Role.UNIT_CONTACT,)).org_ids
+    return scope.for_roles((Role.COMMUNITY_SECRETARY,)).covers_path(organisation.area.path)
+
+
+@transaction.atomic
+def menu_offer_create(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    kind: str,
+    title: str,
+    description: str = "",
+    quantity: int | None = None,
+    unit: str = "",
+    estimated_value: int | None = None,
+) -> MenuOffer:
+    """Put an item on an organisation's menu: a unit's contact for the unit, the secretary for the community."""
+    if organisation.kind not in (OrgKind.UNIT_PARTY, OrgKind.COMMUNITY_PARTY):
+        raise ValidationFailed(
+            _("Menus belong to community and unit Party organisations."), code="invalid_organisation"
+        )
+    if not _may_speak_for(actor, organisation):
+        raise PermissionDenied(
+            _("Only the organisation's own contact or secretary can change its menu."), code="not_allowed"
+        )
+    if kind not in MenuKind.values:
+        raise ValidationFailed(
+            _("Choose responsibility, service, resource or personalised."), code="invalid_kind"
+        )
+    title, description = _clean_menu_text(title, description)
+    for name, value in (("quantity", quantity), ("estimated_value", estimated_value)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_BUDGET
+        ):
+            raise ValidationFailed(
+                _("%(field)s must be a whole number.") % {"field": name}, code="invalid_number"
+            )
+    community = (
+        organisation.area
+        if organisation.area.kind == AreaKind.COMMUNITY
+        else organisation.area.ancestor_of_kind(AreaKind.COMMUNITY)
+    )
+    return MenuOffer.objects.create(
+        organisation=organisation,
+        area=community or organisation.area,
+        kind=kind,
+        title=title,
+        description=description,
+        quantity=quantity,
+        unit=(unit or "").strip()[:20],
+        estimated_value=estimated_value,
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def need_post(*, actor: User | None, community: Area, kind: str, title: str, description: str = "") -> Need:
+    """A community posts a need (its secretary)."""
+    if community.kind != AreaKind.COMMUNITY:
+        raise ValidationFailed(_("Needs are posted by a community."), code="invalid_community")
+    if actor is not None and not scope_for(actor).for_roles((Role.COMMUNITY_SECRETARY,)).covers_path(
+        community.path
+    ):
+        raise PermissionDenied(_("Only the community's secretary can post its needs."), code="not_allowed")
+    if kind not in MenuKind.values:
+        raise ValidationFailed(
+            _("Choose responsibility, service, resource or personalised."), code="invalid_kind"
+        )
+    title, description = _clean_menu_text(title, description)
+    return Need.objects.create(
+        community=community, kind=kind, title=title, description=description, posted_by=actor
     )
