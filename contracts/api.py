@@ -268,6 +268,12 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
             services.contract_close_evaluation(actor=request.user, contract=self.get_object())
         )
 
+    @_step(_("Start next year's draft from this contract's items (续约)"), None, 201)
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        renewed = services.contract_renew(actor=request.user, contract=self.get_object())
+        return self._output(renewed, status.HTTP_201_CREATED)
+
     @_step(_("Terminate the contract (district administrator), with a reason"), ReasonInput)
     @action(detail=True, methods=["post"])
     def terminate(self, request, pk=None):

@@ -870,3 +870,44 @@ def need_post(*, actor: User | None, community: Area, kind: str, title: str, des
     return Need.objects.create(
         community=community, kind=kind, title=title, description=description, posted_by=actor
     )
+
+
+# --- Renew: next year's negotiation from this contract's items --------------------------------------
+
+RENEWABLE_STATES = frozenset({ContractState.PUBLISHED, ContractState.EVALUATING, ContractState.EVALUATED})
+
+
+def _next_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+@transaction.atomic
+def contract_renew(*, actor: User | None, contract: Contract) -> Contract:
+    """Start next year's draft from this contract's signed items (either side; once per contract)."""
+    contract = _visible_contract(actor, contract, lock=True)
+    if actor is not None:
+        _require_party(actor, contract)
+    if contract.state not in RENEWABLE_STATES:
+        message, code = workflow.refusal(contract.state)
+        raise InvalidTransition(message, code=code)
+    if Contract.objects.filter(renewed_from=contract).exists():
+        raise Conflict(
+            _("Next year's contract has already been started from this one."), code="already_renewed"
+        )
+    year = str(contract.term_start.year)
+    title = contract.title.replace(year, str(contract.term_start.year + 1), 1)
+    if title == contract.title:
+        title = f"{contract.title}（{contract.term_start.year + 1}）"
+    return contract_create(
+        actor=actor,
+        pairing=contract.pairing,
+        title=title[:120],
+        term_start=_next_year(contract.term_start),
+        term_end=_next_year(contract.term_end),
+        items=contract.frozen_version.items,
+        signing_order=contract.signing_order,
+        renewed_from=contract,
+    )

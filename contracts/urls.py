@@ -12,4 +12,5 @@ urlpatterns = [
     path("mine/new/", views.ContractCreateView.as_view(), name="create"),
     path("mine/<int:pk>/", views.WorkspaceView.as_view(), name="workspace"),
     path("mine/<int:pk>/compare/", views.CompareView.as_view(), name="compare"),
+    path("mine/<int:pk>/certificate/", views.CertificateView.as_view(), name="certificate"),
 ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
+from audit.models import Entry
 from community.access import get_visible_or_404
 from community.models import Area, AreaKind
 from core.exceptions import ApplicationError
@@ -192,6 +194,9 @@ class WorkspaceView(LoginRequiredMixin, View):
             "meeting_form": forms_.get("meeting_form") or MeetingForm(),
             "comment_form": forms_.get("comment_form") or CommentForm(items=items),
             "negotiating": contract.state in services.NEGOTIATING_STATES,
+            "can_renew": bool(sides)
+            and contract.state in services.RENEWABLE_STATES
+            and not Contract.objects.filter(renewed_from=contract).exists(),
         }
 
     def get(self, request, pk: int):
@@ -248,6 +253,10 @@ class WorkspaceView(LoginRequiredMixin, View):
                     version=latest.number if latest else 0,
                     **form.cleaned_data,
                 )
+            elif step == "renew":
+                renewed = services.contract_renew(actor=request.user, contract=contract)
+                messages.success(request, _("Next year's draft is ready: check and change its items."))
+                return redirect("contracts:workspace", renewed.pk)
             elif step == "rate":
                 forms_["rate_form"] = form = RateForm(request.POST)
                 if not form.is_valid():
@@ -338,3 +347,25 @@ class PublicRateView(LoginRequiredMixin, View):
             else:
                 messages.success(request, _("Thank you: your rating is saved."))
         return redirect("contracts:public", contract.pk)
+
+
+class CertificateView(LoginRequiredMixin, View):
+    """The signing certificate (and print view): the document hash, every signing event, the record's hashes."""
+
+    template_name = "contracts/certificate.html"
+
+    def get(self, request, pk: int):
+        contract = get_visible_or_404(
+            Contract.objects.select_related("pairing__community_org", "pairing__unit_org", "frozen_version"),
+            request.user,
+            pk=pk,
+        )
+        if contract.frozen_version is None:
+            raise Http404
+        signatures = contract.signatures.select_related("organisation", "signer", "version").order_by(
+            "signed_at"
+        )
+        entries = Entry.objects.filter(subject=f"contracts.Contract:{contract.pk}").order_by("seq")
+        return render(
+            request, self.template_name, {"contract": contract, "signatures": signatures, "entries": entries}
+        )
