@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from community.models import User
 
 from .models import MenuKind, Pairing, Side
 
@@ -73,10 +76,26 @@ class RecordForm(forms.Form):
     people_served = forms.IntegerField(label=_("people served"), min_value=0, initial=0)
     hours = forms.DecimalField(label=_("hours"), min_value=0, max_digits=6, decimal_places=1, initial=0)
     evidence = forms.FileField(label=_("evidence (photo or PDF, at most 10 MB)"), required=False)
+    served_by = forms.ModelMultipleChoiceField(
+        label=_("Party members who served (they earn points)"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
-    def __init__(self, *args, items, **kwargs):
+    def __init__(self, *args, items, pairing=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["item_index"].choices = [(index, item["title"]) for index, item in enumerate(items)]
+        if pairing is not None:
+            # The Party members of the community, and those of the unit.
+            self.fields["served_by"].queryset = (
+                User.objects.filter(person__party_member__isnull=False)
+                .filter(
+                    Q(person__community=pairing.community_id)
+                    | Q(person__party_member__party_organisation=pairing.unit_org_id)
+                )
+                .order_by("display_name", "pk")
+            )
         _styled(self)
 
 

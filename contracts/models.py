@@ -299,6 +299,10 @@ class FulfilmentRecord(models.Model):
     hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=1, default=0)
     evidence = models.FileField(_("evidence"), upload_to="contracts/evidence/%Y/%m/", blank=True)
     side = models.CharField(_("reported by side"), max_length=12, choices=Side.choices)
+    # Party members and residents who served: each earns the "contract item delivered" rule's points.
+    served_by = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("served by"), blank=True, related_name="+"
+    )
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("reported by"), on_delete=models.PROTECT, related_name="+"
     )

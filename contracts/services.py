@@ -25,6 +25,7 @@ from audit.services import audit_append, subject_for
 from community.access import scope_for
 from community.models import Area, AreaKind, Organisation, OrgKind, Role, User
 from core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from core.outbox import enqueue
 
 from . import workflow
 from .models import (
@@ -597,6 +598,7 @@ def contract_record(
     people_served: int = 0,
     hours: Decimal | int | str = 0,
     evidence=None,
+    served_by=(),
 ) -> FulfilmentRecord:
     """Record something done for one item of a published contract, by either side."""
     contract = _visible_contract(actor, contract, lock=False)
@@ -627,7 +629,16 @@ def contract_record(
     if not Decimal(0) <= hours <= Decimal(9999):
         raise ValidationFailed(_("Hours must be a number from 0 to 9999."), code="invalid_hours")
     _check_evidence(evidence)
-    return FulfilmentRecord.objects.create(
+    served_by = list(served_by or [])
+    community = contract.pairing.community
+    for person_user in served_by:
+        person = getattr(person_user, "person", None)
+        if person is None:
+            raise ValidationFailed(
+                _("%(name)s is not registered as a resident or Party member.") % {"name": person_user},
+                code="invalid_server",
+            )
+    record = FulfilmentRecord.objects.create(
         contract=contract,
         item_index=item_index,
         done_on=done_on,
@@ -638,6 +649,21 @@ def contract_record(
         side=sorted(sides)[0],
         reported_by=actor,
     )
+    if served_by:
+        record.served_by.set(served_by)
+        # Each earns the rule's points through the points service, after commit, once per record and person.
+        for person_user in served_by:
+            enqueue(
+                "points.award_for_event",
+                "contract_item_delivered",
+                person_user.pk,
+                community.pk,
+                f"contract:{contract.pk}:record:{record.pk}:user:{person_user.pk}",
+                1,
+                f"contracts.FulfilmentRecord:{record.pk}",
+                contract.frozen_version.items[item_index]["title"][:120],
+            )
+    return record
 
 
 @transaction.atomic

@@ -187,7 +187,7 @@ class WorkspaceView(LoginRequiredMixin, View):
             "is_secretary": Side.COMMUNITY in sides,
             "sign_form": forms_.get("sign_form") or SignForm(),
             "reason_form": forms_.get("reason_form") or ReasonForm(),
-            "record_form": forms_.get("record_form") or RecordForm(items=items),
+            "record_form": forms_.get("record_form") or RecordForm(items=items, pairing=contract.pairing),
             "rate_form": forms_.get("rate_form") or RateForm(),
             "meetings": contract.meetings.order_by("-held_on", "-id"),
             "comments": contract.comments.select_related("author").order_by("-created_at", "-id")[:30],
@@ -231,7 +231,9 @@ class WorkspaceView(LoginRequiredMixin, View):
                 )
             elif step == "record":
                 items = contract.frozen_version.items if contract.frozen_version else []
-                forms_["record_form"] = form = RecordForm(request.POST, request.FILES, items=items)
+                forms_["record_form"] = form = RecordForm(
+                    request.POST, request.FILES, items=items, pairing=contract.pairing
+                )
                 if not form.is_valid():
                     raise _Invalid
                 services.contract_record(actor=request.user, contract=contract, **form.cleaned_data)

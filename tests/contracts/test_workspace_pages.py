@@ -82,3 +82,32 @@ def test_the_workspace_agrees_and_publishes_through_the_services(district):
     english = signed_in(district.secretary1)
     english.cookies["django_language"] = "en"
     assert "Record what was done" in english.get(f"/contracts/mine/{contract.pk}/").content.decode()
+
+
+def test_the_record_form_credits_the_members_chosen(district):
+    from core.models import OutboxMessage
+
+    w = pairing_world(district)
+    contract = contract_in(w, ContractState.PUBLISHED)
+    client = signed_in(district.unit_contact1)
+    assert (
+        district.member_user
+        in client.get(f"/contracts/mine/{contract.pk}/").context["record_form"].fields["served_by"].queryset
+    )
+
+    response = client.post(
+        f"/contracts/mine/{contract.pk}/",
+        {
+            "step": "record",
+            "item_index": "0",
+            "done_on": "2026-03-07",
+            "description": "义诊",
+            "people_served": "30",
+            "hours": "2",
+            "served_by": [district.member_user.pk],
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(contract.records.get().served_by.all()) == [district.member_user]
+    assert OutboxMessage.objects.filter(task_name="points.award_for_event").count() == 1
