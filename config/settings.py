@@ -276,6 +276,8 @@ CONTRACT_SIGNING_DAYS = env.int("CONTRACT_SIGNING_DAYS", default=14)
 CONTRACT_EVALUATION_WEIGHTS = {"resident": 50, "community": 25, "unit": 25}
 # The evaluation window opens the day after the term ends and closes this many days later.
 CONTRACT_EVALUATION_DAYS = env.int("CONTRACT_EVALUATION_DAYS", default=30)
+# Days to put right what an unsatisfactory evaluation found (整改).
+CONTRACT_RECTIFICATION_DAYS = env.int("CONTRACT_RECTIFICATION_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -484,3 +484,29 @@ class Need(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Rectification(models.Model):
+    """What must be put right after a poor evaluation (整改), by when, and when it was."""
+
+    SCOPE_AREA = "contract__pairing__community"
+    SCOPE_ORG = "contract__pairing__unit_org"
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="rectifications"
+    )
+    description = models.CharField(_("what must be put right"), max_length=300)
+    due_on = models.DateField(_("due on"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    done_note = models.CharField(_("what was done"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rectification item")
+        verbose_name_plural = _("rectification items")
+        ordering = ["contract", "due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.description

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from audit.chain import document_hash
 from audit.services import audit_append, subject_for
@@ -42,6 +43,7 @@ from .models import (
     PairingContact,
     RaterKind,
     Rating,
+    Rectification,
     Side,
     Signature,
     SigningOrder,
@@ -546,6 +548,15 @@ def contract_close_evaluation(*, actor: User | None, contract: Contract) -> Cont
     contract.score = evaluation_score(contract)
     contract.grade = grade_for(contract.score)
     contract.save(update_fields=["state", "score", "grade", "updated_at"])
+    if contract.grade == "fail":
+        with override(settings.LANGUAGE_CODE):
+            Rectification.objects.create(
+                contract=contract,
+                description=_(
+                    "The evaluation found the contract unsatisfactory: both sides put right what the ratings name."
+                ),
+                due_on=timezone.localdate() + timedelta(days=settings.CONTRACT_RECTIFICATION_DAYS),
+            )
     _record(contract, ContractStep.CLOSE_EVALUATION, before, actor, contract.grade)
     counts = dict(contract.ratings.values_list("rater_kind").annotate(n=Count("id")))
     audit_append(
@@ -937,3 +948,42 @@ def contract_renew(*, actor: User | None, contract: Contract) -> Contract:
         signing_order=contract.signing_order,
         renewed_from=contract,
     )
+
+
+# --- Rectification (整改) after a poor evaluation ---------------------------------------------------
+
+
+@transaction.atomic
+def rectification_add(
+    *, actor: User | None, contract: Contract, description: str, due_on: date
+) -> Rectification:
+    """The community's secretary adds something to put right, with a deadline, to an evaluated contract."""
+    contract = _visible_contract(actor, contract, lock=False)
+    _require_secretary(actor, contract)
+    if contract.state != ContractState.EVALUATED:
+        raise InvalidTransition(_("Rectification follows the evaluation."), code="not_evaluated")
+    description = (description or "").strip()
+    if not description or len(description) > 300:
+        raise ValidationFailed(
+            _("Say what must be put right, in at most 300 characters."), code="invalid_description"
+        )
+    if due_on < timezone.localdate():
+        raise ValidationFailed(_("The deadline cannot be in the past."), code="invalid_date")
+    return Rectification.objects.create(contract=contract, description=description, due_on=due_on)
+
+
+@transaction.atomic
+def rectification_done(*, actor: User, rectification: Rectification, note: str) -> Rectification:
+    """Either side reports a rectification item done, saying what was done; once."""
+    rectification = Rectification.objects.select_for_update().get(pk=rectification.pk)
+    contract = _visible_contract(actor, rectification.contract, lock=False)
+    _require_party(actor, contract)
+    if rectification.done_on is not None:
+        raise Conflict(_("This item was already reported done."), code="already_done")
+    note = (note or "").strip()
+    if not note or len(note) > 300:
+        raise ValidationFailed(_("Say what was done, in at most 300 characters."), code="invalid_note")
+    rectification.done_on = timezone.localdate()
+    rectification.done_note = note
+    rectification.save(update_fields=["done_on", "done_note"])
+    return rectification
