@@ -236,6 +236,7 @@ SPECTACULAR_SETTINGS = {
         "AreaKindEnum": "community.models.AreaKind",
         "OrganisationKindEnum": "community.models.OrgKind",
         "MenuKindEnum": "contracts.models.MenuKind",
+        "ContractSideEnum": "contracts.models.Side",
     },
 }
 

@@ -81,6 +81,7 @@ class ContractOutput(serializers.ModelSerializer):
             "published_at",
             "terminated_at",
             "termination_reason",
+            "termination_proposed_by",
         ]
         read_only_fields = fields
 
@@ -273,6 +274,16 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     def renew(self, request, pk=None):
         renewed = services.contract_renew(actor=request.user, contract=self.get_object())
         return self._output(renewed, status.HTTP_201_CREATED)
+
+    @_step(_("Propose ending the contract by agreement, or agree to the other side's proposal"), ReasonInput)
+    @action(detail=True, methods=["post"], url_path="terminate-by-agreement")
+    def terminate_by_agreement(self, request, pk=None):
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        contract = services.contract_terminate_by_agreement(
+            actor=request.user, contract=self.get_object(), **data.validated_data
+        )
+        return self._output(contract)
 
     @_step(_("Terminate the contract (district administrator), with a reason"), ReasonInput)
     @action(detail=True, methods=["post"])

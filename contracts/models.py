@@ -149,6 +149,10 @@ class Contract(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     terminated_at = models.DateTimeField(_("terminated at"), null=True, blank=True)
     termination_reason = models.CharField(_("reason for termination"), max_length=200, blank=True)
+    # One side has proposed ending the contract by agreement; the other side's agreement ends it.
+    termination_proposed_by = models.CharField(
+        _("termination proposed by"), max_length=12, choices=Side.choices, blank=True
+    )
     # At the close of the evaluation (评约): 0–100 and a grade.
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, null=True, blank=True)
     grade = models.CharField(_("grade"), max_length=12, choices=Grade.choices, blank=True)

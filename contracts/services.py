@@ -987,3 +987,41 @@ def rectification_done(*, actor: User, rectification: Rectification, note: str) 
     rectification.done_note = note
     rectification.save(update_fields=["done_on", "done_note"])
     return rectification
+
+
+# --- Termination by agreement of both sides -------------------------------------------------------
+
+
+@transaction.atomic
+def contract_terminate_by_agreement(*, actor: User, contract: Contract, reason: str) -> Contract:
+    """One side proposes ending the contract; when the other side agrees too, it is terminated."""
+    contract = _visible_contract(actor, contract, lock=True)
+    sides = _require_party(actor, contract)
+    workflow.check(ContractStep.TERMINATE, contract.state)
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 200:
+        raise ValidationFailed(_("Give the reason for terminating the contract."), code="reason_required")
+    proposed = contract.termination_proposed_by
+    if proposed and proposed not in sides:
+        before = contract.state
+        contract.state = ContractState.TERMINATED
+        contract.terminated_at = timezone.now()
+        contract.termination_reason = reason
+        contract.save(update_fields=["state", "terminated_at", "termination_reason", "updated_at"])
+        _record(contract, ContractStep.TERMINATE, before, actor, reason)
+        audit_append(
+            kind="contracts.terminated",
+            subject=subject_for(contract),
+            payload={"contract_id": contract.pk, "from_state": before, "reason": reason, "by": "agreement"},
+            area=contract.pairing.community,
+        )
+        return contract
+    if proposed:
+        raise Conflict(
+            _("Your side has already proposed ending this contract; the other side must agree."),
+            code="already_proposed",
+        )
+    contract.termination_proposed_by = sorted(sides)[0]
+    contract.termination_reason = reason
+    contract.save(update_fields=["termination_proposed_by", "termination_reason", "updated_at"])
+    return contract

@@ -17,7 +17,7 @@ from community.models import Area, AreaKind
 from core.exceptions import ApplicationError
 from points.views import qr_svg
 
-from . import selectors, services
+from . import selectors, services, workflow
 from .forms import (
     CommentForm,
     ContractForm,
@@ -194,6 +194,8 @@ class WorkspaceView(LoginRequiredMixin, View):
             "meeting_form": forms_.get("meeting_form") or MeetingForm(),
             "comment_form": forms_.get("comment_form") or CommentForm(items=items),
             "negotiating": contract.state in services.NEGOTIATING_STATES,
+            "can_end": bool(sides)
+            and contract.state in workflow.TRANSITIONS[workflow.ContractStep.TERMINATE][0],
             "can_renew": bool(sides)
             and contract.state in services.RENEWABLE_STATES
             and not Contract.objects.filter(renewed_from=contract).exists(),
@@ -255,6 +257,13 @@ class WorkspaceView(LoginRequiredMixin, View):
                     version=latest.number if latest else 0,
                     **form.cleaned_data,
                 )
+            elif step == "terminate_by_agreement":
+                forms_["reason_form"] = form = ReasonForm(request.POST)
+                if not form.is_valid():
+                    raise _Invalid
+                services.contract_terminate_by_agreement(
+                    actor=request.user, contract=contract, reason=form.cleaned_data["reason"]
+                )
             elif step == "renew":
                 renewed = services.contract_renew(actor=request.user, contract=contract)
                 messages.success(request, _("Next year's draft is ready: check and change its items."))
@@ -296,6 +305,7 @@ STEP_LABELS = {
     "rate": _("rating saved"),
     "meeting": _("meeting minutes saved"),
     "comment": _("comment saved"),
+    "terminate_by_agreement": _("termination by agreement recorded"),
 }
 
 
