@@ -8,13 +8,14 @@ wrong actor, 404 not visible, 409 a step the state does not allow).
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Max, Prefetch
+from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from community.api import RefOutput
 from community.models import Area, AreaKind, Organisation
 from core.api import FORBIDDEN, INVALID, NOT_FOUND, ScopedViewSet, VisiblePrimaryKeyField, error_response
 
@@ -25,15 +26,10 @@ from .workflow import ContractState
 CONFLICT = error_response(_("The contract's state does not allow this step now. Nothing was changed."))
 
 
-class ContractRefOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
 class PairingOutput(serializers.ModelSerializer):
-    community = ContractRefOutput()
-    community_org = ContractRefOutput()
-    unit_org = ContractRefOutput()
+    community = RefOutput()
+    community_org = RefOutput()
+    unit_org = RefOutput()
 
     class Meta:
         model = Pairing
@@ -42,7 +38,7 @@ class PairingOutput(serializers.ModelSerializer):
 
 
 class SignatureOutput(serializers.ModelSerializer):
-    organisation = ContractRefOutput()
+    organisation = RefOutput()
     version = serializers.IntegerField(source="version.number")
 
     class Meta:
@@ -182,16 +178,13 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Contract.objects.none()
-        live = Signature.objects.filter(voided_at__isnull=True).select_related("organisation", "version")
         return (
             Contract.objects.visible_to(self.request.user)
             .select_related(
                 "pairing__community", "pairing__community_org", "pairing__unit_org", "frozen_version"
             )
             .annotate(latest_version=Max("versions__number"))
-            .prefetch_related(
-                Prefetch("signatures", queryset=live.order_by("signed_at"), to_attr="live_signatures")
-            )
+            .prefetch_related(selectors.live_signatures())
             .order_by("-term_start", "pk")
         )
 
@@ -300,8 +293,8 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
 
 class MenuOfferOutput(serializers.ModelSerializer):
-    organisation = ContractRefOutput()
-    area = ContractRefOutput()
+    organisation = RefOutput()
+    area = RefOutput()
     kind_label = serializers.CharField(source="get_kind_display")
 
     class Meta:
@@ -333,7 +326,7 @@ class MenuOfferInput(serializers.Serializer):
 
 
 class NeedOutput(serializers.ModelSerializer):
-    community = ContractRefOutput()
+    community = RefOutput()
     kind_label = serializers.CharField(source="get_kind_display")
 
     class Meta:

@@ -196,7 +196,6 @@ def _seed_menus() -> None:
 
 def seed(ctx: DemoContext) -> None:
     _seed_menus()
-    admin = User.objects.filter(username="qu_zuzhibu").first()
     for unit_name, state in CONTRACTS:
         unit = Organisation.objects.filter(name=unit_name, kind=OrgKind.UNIT_PARTY).first()
         if unit is None:
@@ -213,7 +212,7 @@ def seed(ctx: DemoContext) -> None:
         title = f"2026年度{community_org.area.name}与{unit.name.removesuffix('党委').removesuffix('党支部').removesuffix('党总支')}共建契约"
         if Contract.objects.filter(pairing=pairing, title=title).exists():
             continue
-        _bring_to(state, pairing, title, _items(unit_name), admin)
+        _bring_to(state, pairing, title, _items(unit_name))
 
 
 def _name_signers(pairing: Pairing) -> None:
@@ -250,7 +249,7 @@ def _own_signer(pairing: Pairing, side: str) -> User:
     return user
 
 
-def _bring_to(state: str, pairing: Pairing, title: str, items: list[dict], admin: User | None) -> None:
+def _bring_to(state: str, pairing: Pairing, title: str, items: list[dict]) -> None:
     contract = services.contract_create(
         actor=None,
         pairing=pairing,
@@ -283,7 +282,7 @@ def _bring_to(state: str, pairing: Pairing, title: str, items: list[dict], admin
     services.contract_revise(actor=None, contract=contract, items=items, note="协商会议后调整服务时间")
     if ORDER.index(state) < ORDER.index(ContractState.AGREED):
         return
-    _agree_both(contract, 2)
+    services.contract_agree(actor=None, contract=contract, version=2)
     if ORDER.index(state) < ORDER.index(ContractState.SIGNED):
         return
     services.contract_sign(actor=community_signer, contract=contract, version=2, password=DEMO_PASSWORD)
@@ -331,7 +330,3 @@ def _rate(contract: Contract, community_signer: User, unit_signer: User) -> None
         user = User.objects.filter(username=username, person__community=contract.pairing.community).first()
         if user is not None:
             services.contract_rate(actor=user, contract=contract, score=score, comment=comment)
-
-
-def _agree_both(contract: Contract, version: int) -> None:
-    services.contract_agree(actor=None, contract=contract, version=version)

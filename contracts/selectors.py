@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Sum, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Sum, When
 
 from audit.models import Entry
-from community.models import AreaKind
+from community.access import scope_for
+from community.models import AreaKind, Role
 
-from .models import Contract, FulfilmentRecord, MenuOffer, Need, Signature
+from .models import Contract, FulfilmentRecord, MenuOffer, Need, Pairing, PairingContact, Signature
 from .workflow import PUBLIC_STATES
+
+
+def live_signatures() -> Prefetch:
+    """The signatures that stand (not voided), oldest first, as `contract.live_signatures`."""
+    live = Signature.objects.filter(voided_at__isnull=True).select_related("organisation", "version")
+    return Prefetch("signatures", queryset=live.order_by("signed_at"), to_attr="live_signatures")
 
 
 def public_contracts() -> QuerySet[Contract]:
     """Contracts the public may see (published, being evaluated, evaluated), with what their pages show."""
-    live = (
-        Signature.objects.filter(voided_at__isnull=True).select_related("organisation").order_by("signed_at")
-    )
     return (
         Contract.objects.filter(state__in=PUBLIC_STATES)
         .select_related("pairing__community", "pairing__community_org", "pairing__unit_org", "frozen_version")
-        .prefetch_related(Prefetch("signatures", queryset=live, to_attr="live_signatures"))
+        .prefetch_related(live_signatures())
         .order_by("pairing__community__path", "-term_start", "pk")
     )
 
@@ -110,4 +114,22 @@ def needs_for_offer(offer: MenuOffer) -> QuerySet[Need]:
             same_community=Case(When(community=offer.area, then=0), default=1, output_field=IntegerField())
         )
         .order_by("same_community", "-created_at", "pk")
+    )
+
+
+def party_pairings(user) -> QuerySet[Pairing]:
+    """The active pairings `user` may act for on either side, in one query (the sides of services.sides_of)."""
+    scope = scope_for(user)
+    q = Q(pk__in=PairingContact.objects.filter(user=user).values("pairing_id"))
+    if not scope.everything:
+        for path in scope.for_roles((Role.COMMUNITY_SECRETARY,)).area_paths:
+            q |= Q(community__path__startswith=path)
+    org_ids = scope.for_roles((Role.UNIT_CONTACT,)).org_ids
+    if org_ids:
+        q |= Q(unit_org__in=sorted(org_ids))
+    return (
+        Pairing.objects.visible_to(user)
+        .filter(active=True)
+        .filter(q)
+        .select_related("community_org", "unit_org")
     )

@@ -15,7 +15,7 @@ from audit.models import Entry
 from community.access import get_visible_or_404
 from community.models import Area, AreaKind
 from core.exceptions import ApplicationError
-from points.views import qr_svg
+from core.qr import qr_svg
 
 from . import selectors, services, workflow
 from .forms import (
@@ -28,7 +28,7 @@ from .forms import (
     RecordForm,
     SignForm,
 )
-from .models import Contract, Pairing, Side
+from .models import Contract, Side
 from .workflow import PUBLIC_STATES
 
 
@@ -102,26 +102,19 @@ class MyContractsView(LoginRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_draft"] = _draftable_pairings(self.request.user).exists()
+        context["can_draft"] = selectors.party_pairings(self.request.user).exists()
         return context
-
-
-def _draftable_pairings(user):
-    pairings = (
-        Pairing.objects.visible_to(user).filter(active=True).select_related("community_org", "unit_org")
-    )
-    return pairings.filter(pk__in=[p.pk for p in pairings if services.sides_of(user, p)])
 
 
 class ContractCreateView(LoginRequiredMixin, View):
     template_name = "contracts/draft_form.html"
 
     def get(self, request):
-        form = ContractForm(pairings=_draftable_pairings(request.user))
+        form = ContractForm(pairings=selectors.party_pairings(request.user))
         return render(request, self.template_name, {"form": form, "items": ItemFormSet(prefix="items")})
 
     def post(self, request):
-        form = ContractForm(request.POST, pairings=_draftable_pairings(request.user))
+        form = ContractForm(request.POST, pairings=selectors.party_pairings(request.user))
         items = ItemFormSet(request.POST, prefix="items")
         if form.is_valid() and items.is_valid():
             rows = [row for row in items.cleaned_data if row]

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.access import scope_for
+from community.api import RefOutput
 from community.models import Area, AreaKind, Organisation
 from core.api import (
     FORBIDDEN,
@@ -56,11 +57,6 @@ def _verify_link(request, redemption: Redemption) -> str:
 # --- Output serializers ------------------------------------------------------------------------
 
 
-class PointsRefOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
 class ExpiringOutput(serializers.Serializer):
     until = serializers.DateField(help_text=_("The points expire at the end of this day."))
     points = serializers.IntegerField()
@@ -69,7 +65,7 @@ class ExpiringOutput(serializers.Serializer):
 class WalletOutput(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True, help_text=_("Null until the first points arrive."))
     balance = serializers.IntegerField()
-    community = PointsRefOutput()
+    community = RefOutput()
     expiring = ExpiringOutput(many=True)
 
 
@@ -92,8 +88,8 @@ class StatementLineOutput(serializers.Serializer):
 
 
 class MarketItemOutput(serializers.ModelSerializer):
-    merchant = PointsRefOutput()
-    community = PointsRefOutput()
+    merchant = RefOutput()
+    community = RefOutput()
     held = serializers.IntegerField(
         help_text=_("How many of this item you hold now (reserved or collected).")
     )
@@ -131,7 +127,7 @@ class MarketItemOutput(serializers.ModelSerializer):
 class ItemRefOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    merchant = PointsRefOutput()
+    merchant = RefOutput()
     pickup_place = serializers.CharField()
 
 
@@ -198,7 +194,7 @@ class LeaderboardRowOutput(serializers.Serializer):
 
 
 class LeaderboardOutput(serializers.Serializer):
-    community = PointsRefOutput()
+    community = RefOutput()
     month = serializers.CharField(help_text=_("YYYY-MM"))
     rows = LeaderboardRowOutput(many=True)
 
@@ -443,8 +439,8 @@ class LeaderboardApi(APIView):
 
 
 class EarningRuleOutput(serializers.ModelSerializer):
-    district = PointsRefOutput()
-    community = PointsRefOutput(allow_null=True)
+    district = RefOutput()
+    community = RefOutput(allow_null=True)
     event_type_label = serializers.CharField(source="get_event_type_display")
 
     class Meta:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Q, Sum, When
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -269,12 +269,6 @@ def _sweep_portable(account_id: int, balance: int, needed: int) -> int:
     return balance
 
 
-def _total_balance(account_id: int) -> int:
-    return Account.objects.filter(Q(pk=account_id) | Q(parent_id=account_id)).aggregate(total=Sum("balance"))[
-        "total"
-    ]
-
-
 def _move_portable(move: _Move, *, accept_existing_reversal: bool) -> tuple[Transfer, dict[int, int]]:
     """The same steps as points_transfer_move, as ORM queries in one transaction."""
     with transaction.atomic():
@@ -306,7 +300,7 @@ def _move_portable(move: _Move, *, accept_existing_reversal: bool) -> tuple[Tran
         if paid_from == move.source_id and tills and balance < move.amount:
             balance = _sweep_portable(move.source_id, balance, move.amount)
         if source_kind in NON_NEGATIVE_KINDS and balance < move.amount:
-            raise _insufficient(_total_balance(move.source_id) if tills else balance, move.amount)
+            raise _insufficient(Account.total_of(move.source_id) if tills else balance, move.amount)
         try:
             with transaction.atomic():
                 transfer = Transfer.objects.create(
@@ -337,7 +331,7 @@ def _move_portable(move: _Move, *, accept_existing_reversal: bool) -> tuple[Tran
             emptiest = Account.objects.filter(parent_id=move.source_id).order_by("balance", "pk").first()
             if emptiest is not None:
                 _till_move_portable(move.source_id, emptiest.pk, balance // (tills + 1))
-        source_balance = _total_balance(move.source_id) if tills or move.use_tills else balance
+        source_balance = Account.total_of(move.source_id) if tills or move.use_tills else balance
     return transfer, {
         move.source_id: source_balance,
         move.destination_id: locked[move.destination_id][1] + move.amount,

@@ -13,6 +13,19 @@ from tests.conftest import CHROMIUM, need
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 390, "height": 844}
+
+
+def sign_in(page, base_url, login):
+    """Sign in through the login page with the test password; lands on the home page."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.locator("#id_username").fill(login)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form[action='/accounts/login/'] button[type=submit]").click()
+    page.wait_for_url(f"{base_url}/")
+
+
 DESKTOP = {"width": 1280, "height": 800}
 
 

@@ -11,18 +11,10 @@ import pytest
 from contracts import services
 from contracts.models import Contract, Side
 from contracts.workflow import ContractState
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, sign_in
 from tests.factories import PASSWORD, build_district
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, base_url, login):
-    page.goto(f"{base_url}/accounts/login/")
-    page.locator("#id_username").fill(login)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("form[action='/accounts/login/'] button[type=submit]").click()
-    page.wait_for_url(f"{base_url}/")
 
 
 def _step(page, test_id):
@@ -45,7 +37,7 @@ def test_a_contract_through_all_five_steps_then_on_the_public_board(live_server,
 
     # 谈约: the secretary drafts on a desktop.
     secretary = new_page()
-    _sign_in(secretary, base, "secretary1")
+    sign_in(secretary, base, "secretary1")
     secretary.goto(f"{base}/contracts/mine/")
     _step(secretary, "new-contract")
     secretary.locator("#id_pairing").select_option(str(pairing.pk))
@@ -69,7 +61,7 @@ def test_a_contract_through_all_five_steps_then_on_the_public_board(live_server,
 
     # The unit contact, on a phone, agrees: the version is frozen; …
     unit = new_page(viewport=PHONE)
-    _sign_in(unit, base, "unit_contact1")
+    sign_in(unit, base, "unit_contact1")
     unit.goto(workspace)
     _step(unit, "agree")
     assert Contract.objects.get().state == ContractState.AGREED

@@ -8,19 +8,11 @@ import pytest
 
 from points.models import MarketItem, Redemption, TransferKind
 from points.services import community_account, points_transfer, wallet_for
-from tests.e2e.conftest import PHONE
-from tests.factories import PASSWORD, build_district
+from tests.e2e.conftest import PHONE, sign_in
+from tests.factories import build_district
 from tests.points.market_support import fund, make_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, base_url, login):
-    page.goto(f"{base_url}/accounts/login/")
-    page.locator("#id_username").fill(login)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("form[action='/accounts/login/'] button[type=submit]").click()
-    page.wait_for_url(f"{base_url}/")
 
 
 def test_member_redeems_and_the_merchant_verifies_on_phones(live_server, new_page, screenshot):
@@ -40,7 +32,7 @@ def test_member_redeems_and_the_merchant_verifies_on_phones(live_server, new_pag
 
     # The member: the award is in the statement.
     member = new_page(viewport=PHONE)
-    _sign_in(member, live_server.url, "member1")
+    sign_in(member, live_server.url, "member1")
     member.goto(f"{live_server.url}/points/")
     assert member.get_by_test_id("balance").inner_text().strip() == "80"
     first_line = member.get_by_test_id("statement-line").first
@@ -66,7 +58,7 @@ def test_member_redeems_and_the_merchant_verifies_on_phones(live_server, new_pag
 
     # The merchant's contact, on another phone, types the code and completes it.
     merchant = new_page(viewport=PHONE)
-    _sign_in(merchant, live_server.url, "unit_contact1")
+    sign_in(merchant, live_server.url, "unit_contact1")
     merchant.goto(f"{live_server.url}/points/verify/")
     merchant.locator("#id_code").fill(f"{code[:4]} {code[4:]}")
     merchant.get_by_test_id("verify-lookup").click()
