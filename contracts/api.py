@@ -1,4 +1,4 @@
-"""REST API of contracts (/api/v1/): pairings, contracts with filters, and one POST per step.
+"""REST API of contracts (/api/v1/): pairings, contracts with filters, one POST per step, and their rows.
 
 Reads are scoped (`visible_to`); every write parses an input serializer and calls one service in
 contracts.services, whose `ApplicationError`s become the JSON error format (400 bad input, 403 the
@@ -8,20 +8,34 @@ wrong actor, 404 not visible, 409 a step the state does not allow).
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from community.api import RefOutput
-from community.models import Area, AreaKind, Organisation
+from community.models import Area, AreaKind, Organisation, User
 from core.api import FORBIDDEN, INVALID, NOT_FOUND, ScopedViewSet, VisiblePrimaryKeyField, error_response
 
 from . import selectors, services
-from .models import Contract, MenuKind, MenuOffer, Need, Pairing, Side, Signature, SigningOrder
-from .workflow import ContractState
+from .models import (
+    Comment,
+    Contract,
+    FulfilmentRecord,
+    Meeting,
+    MenuKind,
+    MenuOffer,
+    Need,
+    Pairing,
+    Rating,
+    Side,
+    Signature,
+    SigningOrder,
+)
+from .workflow import PUBLIC_STATES, ContractState
 
 CONFLICT = error_response(_("The contract's state does not allow this step now. Nothing was changed."))
 
@@ -157,11 +171,151 @@ class ContractFilter(django_filters.FilterSet):
         fields = ["state", "community", "unit", "year"]
 
 
-def _step(summary, request=None, code=200):
+# --- Fulfil (履约), rate (评约), consult (谈约): the rows a contract gathers ---------------------------
+
+
+class ServerField(serializers.PrimaryKeyRelatedField):
+    """A Party member who served: of the pairing's community or of its unit, as the record form offers.
+
+    Any other id reads as one that does not exist, so an id never reveals whose login it is.
+    """
+
+    def get_queryset(self):
+        pairing = self.context.get("pairing")
+        queryset = super().get_queryset()
+        if pairing is None:
+            return queryset.none()
+        return queryset.filter(person__party_member__isnull=False).filter(
+            Q(person__community=pairing.community_id)
+            | Q(person__party_member__party_organisation=pairing.unit_org_id)
+        )
+
+
+class RecordInput(serializers.Serializer):
+    item_index = serializers.IntegerField(min_value=0)
+    done_on = serializers.DateField()
+    description = serializers.CharField(max_length=500)
+    people_served = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    hours = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, required=False)
+    evidence = serializers.FileField(
+        required=False, allow_null=True, help_text=_("A photo (JPG or PNG) or a PDF, at most 10 MB.")
+    )
+    served_by = ServerField(
+        queryset=User.objects.all(),
+        many=True,
+        required=False,
+        help_text=_("Ids of the Party members who served; each earns points."),
+    )
+    milestone = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text=_("The index of the item's milestone (节点) this record reaches, if any."),
+    )
+
+
+class FulfilmentRecordOutput(serializers.ModelSerializer):
+    evidence = serializers.FileField(read_only=True, allow_null=True)
+    served_by = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    reported_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = FulfilmentRecord
+        fields = [
+            "id",
+            "item_index",
+            "milestone",
+            "done_on",
+            "description",
+            "people_served",
+            "hours",
+            "evidence",
+            "side",
+            "served_by",
+            "reported_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class FulfilmentRecordFilter(django_filters.FilterSet):
+    done_on = django_filters.DateFromToRangeFilter(label=_("done on (after, before)"))
+
+    class Meta:
+        model = FulfilmentRecord
+        fields = ["item_index", "done_on"]
+
+
+class RateInput(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=300, allow_blank=True, required=False)
+
+
+class RatingOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Rating
+        fields = ["id", "rater_kind", "score", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class MeetingInput(serializers.Serializer):
+    held_on = serializers.DateField()
+    place = serializers.CharField(max_length=120)
+    attendees = serializers.CharField(max_length=500)
+    minutes = serializers.CharField(max_length=5000)
+    decisions = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+
+
+class MeetingOutput(serializers.ModelSerializer):
+    recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "held_on", "place", "attendees", "minutes", "decisions", "recorded_by", "created_at"]
+        read_only_fields = fields
+
+
+class CommentInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    body = serializers.CharField(max_length=500)
+    item_index = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class CommentFilter(django_filters.FilterSet):
+    class Meta:
+        model = Comment
+        fields = ["version", "item_index"]
+
+
+class CommentOutput(serializers.ModelSerializer):
+    author = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "version", "item_index", "body", "side", "author", "created_at"]
+        read_only_fields = fields
+
+
+# The lists under one contract (/contracts/{id}/<name>/) and the model of their rows.
+NESTED_LISTS = {"records": FulfilmentRecord, "meetings": Meeting, "comments": Comment}
+
+
+def _step(summary, request=None, code=200, output=ContractOutput, methods=None):
     return extend_schema(
+        methods=methods,
         summary=summary,
         request=request,
-        responses={code: ContractOutput, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+        responses={code: output, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+
+
+def _rows(summary, output):
+    """The schema of a list under one contract: a page of `output`, filtered."""
+    return extend_schema(
+        methods=["GET"],
+        summary=summary,
+        request=None,
+        responses={200: output(many=True), 400: INVALID, 404: NOT_FOUND},
     )
 
 
@@ -177,10 +331,14 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return Contract.objects.none()
+            # The schema reads a nested list's filters from the model of its rows.
+            return NESTED_LISTS.get(self.action, Contract).objects.none()
+        contracts = Contract.objects.visible_to(self.request.user)
+        if self.action == "rate":
+            # Residents rate from the public board, as on the contract's public page.
+            contracts |= Contract.objects.filter(state__in=PUBLIC_STATES)
         return (
-            Contract.objects.visible_to(self.request.user)
-            .select_related(
+            contracts.select_related(
                 "pairing__community", "pairing__community_org", "pairing__unit_org", "frozen_version"
             )
             .annotate(latest_version=Max("versions__number"))
@@ -191,6 +349,18 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     def _output(self, contract: Contract, code: int = 200) -> Response:
         fresh = self.get_queryset().get(pk=contract.pk)
         return Response(ContractOutput(fresh, context=self.get_serializer_context()).data, status=code)
+
+    def filter_queryset(self, queryset):
+        # A nested list's filters are for its rows, not for the contract get_object() looks up.
+        if self.action in NESTED_LISTS and queryset.model is Contract:
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def _page(self, rows, output) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(rows))
+        return self.get_paginated_response(
+            output(page, many=True, context=self.get_serializer_context()).data
+        )
 
     @_step(_("Draft a contract for a pairing (谈约)"), ContractInput, 201)
     def create(self, request):
@@ -287,6 +457,90 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
             actor=request.user, contract=self.get_object(), **data.validated_data
         )
         return self._output(contract)
+
+    @_step(
+        _("Record something done for one item of the published contract (履约)"),
+        RecordInput,
+        201,
+        FulfilmentRecordOutput,
+    )
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        contract = self.get_object()
+        context = {**self.get_serializer_context(), "pairing": contract.pairing}
+        data = RecordInput(data=request.data, context=context)
+        data.is_valid(raise_exception=True)
+        record = services.contract_record(actor=request.user, contract=contract, **data.validated_data)
+        return Response(FulfilmentRecordOutput(record, context=context).data, status=status.HTTP_201_CREATED)
+
+    @_rows(_("What was done for the contract's items (履约), latest first"), FulfilmentRecordOutput)
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[DjangoFilterBackend],
+        filterset_class=FulfilmentRecordFilter,
+    )
+    def records(self, request, pk=None):
+        rows = (
+            FulfilmentRecord.objects.filter(contract=self.get_object())
+            .prefetch_related("served_by")
+            .order_by("-done_on", "-id")
+        )
+        return self._page(rows, FulfilmentRecordOutput)
+
+    @_step(
+        _("Rate the contract in its evaluation window: each side once, each resident once (评约)"),
+        RateInput,
+        201,
+        RatingOutput,
+    )
+    @action(detail=True, methods=["post"])
+    def rate(self, request, pk=None):
+        data = RateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = services.contract_rate(actor=request.user, contract=self.get_object(), **data.validated_data)
+        return Response(RatingOutput(rating).data, status=status.HTTP_201_CREATED)
+
+    @_rows(_("Consultation meetings (协商会议), latest first"), MeetingOutput)
+    @_step(
+        _("Record the minutes of a consultation meeting while negotiating"),
+        MeetingInput,
+        201,
+        MeetingOutput,
+        methods=["POST"],
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def meetings(self, request, pk=None):
+        contract = self.get_object()
+        if request.method == "GET":
+            return self._page(contract.meetings.order_by("-held_on", "-id"), MeetingOutput)
+        data = MeetingInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        meeting = services.meeting_record(actor=request.user, contract=contract, **data.validated_data)
+        return Response(MeetingOutput(meeting).data, status=status.HTTP_201_CREATED)
+
+    @_rows(_("Comments on the draft's versions, latest first"), CommentOutput)
+    @_step(
+        _("Comment on a version of the draft, or on one of its items"),
+        CommentInput,
+        201,
+        CommentOutput,
+        methods=["POST"],
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[DjangoFilterBackend],
+        filterset_class=CommentFilter,
+    )
+    def comments(self, request, pk=None):
+        contract = self.get_object()
+        if request.method == "GET":
+            return self._page(contract.comments.order_by("-created_at", "-id"), CommentOutput)
+        data = CommentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.comment_add(actor=request.user, contract=contract, **data.validated_data)
+        return Response(CommentOutput(comment).data, status=status.HTTP_201_CREATED)
 
 
 # --- The four menus and needs ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""/api/v1/: pairings/, contracts/ (+ revise, agree, request-change, sign, publish, open-evaluation, close-evaluation, terminate)."""
+"""/api/v1/: pairings/, contracts/ (one POST verb per step, records/, meetings/, comments/), menu-offers/, needs/."""
 
 from rest_framework.routers import SimpleRouter
 
