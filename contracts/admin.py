@@ -1,9 +1,25 @@
-"""Back office for contracts: read-only lists scoped to the user's areas (steps are taken through the services)."""
+"""Back office for contracts: lists scoped to the user's areas, and buttons for the steps, each calling its service."""
 
-from django.contrib import admin
+from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from community.access import has_role
+from community.models import Role
 from core.admin_scoping import ScopedAdminMixin
+from core.exceptions import ApplicationError
 
+from . import services, workflow
 from .models import (
     Contract,
     ContractEvent,
@@ -88,6 +104,152 @@ class ContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = [VersionInline, SignatureInline, EventInline]
     actions = None
     show_full_result_count = False
+    change_form_template = "admin/contracts/contract/change_form.html"
+
+    # --- Steps: a POST to <pk>/step/<step>/ calls the step's service as the signed-in user ------
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/step/<str:step>/",
+                self.admin_site.admin_view(require_POST(self.step_view)),
+                name="contracts_contract_step",
+            )
+        ]
+        # Before the admin's own URLs, whose "<path:object_id>/" would swallow this one.
+        return urls + super().get_urls()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(self.steps_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def steps_context(self, request, contract: Contract) -> dict:
+        """The buttons the contract's state offers, and links to its workspace and public page."""
+        offered = [
+            {
+                "name": name,
+                "label": step.label,
+                "url": reverse("admin:contracts_contract_step", args=[contract.pk, name]),
+                "form": TerminationForm(auto_id=f"id_{name}_%s") if step.needs_reason else None,
+                "danger": step.needs_reason,
+            }
+            for name, step in CONTRACT_STEPS.items()
+            if step.offered(request.user, contract)
+        ]
+        public = contract.state in workflow.PUBLIC_STATES
+        return {
+            "contract_steps": offered,
+            "workspace_url": reverse("contracts:workspace", args=[contract.pk]),
+            "public_url": reverse("contracts:public", args=[contract.pk]) if public else "",
+        }
+
+    def step_view(self, request, object_id, step):
+        contract = self.get_object(request, unquote(object_id))
+        if contract is None or step not in CONTRACT_STEPS:
+            raise Http404(_("Not found."))
+        if not self.has_view_permission(request, contract):
+            raise PermissionDenied
+        back = reverse("admin:contracts_contract_change", args=[contract.pk])
+        spec = CONTRACT_STEPS[step]
+        reason = ""
+        if spec.needs_reason:
+            form = TerminationForm(request.POST)
+            if not form.is_valid():
+                for error in form.errors.get("reason", []):
+                    messages.error(request, error)
+                return HttpResponseRedirect(back)
+            reason = form.cleaned_data["reason"]
+        try:
+            result = spec.run(request.user, contract, reason)
+        except ApplicationError as exc:
+            # The service's transaction has been rolled back: nothing changed.
+            messages.error(request, str(exc.message))
+            return HttpResponseRedirect(back)
+        messages.success(request, spec.done)
+        if spec.opens_result:
+            return HttpResponseRedirect(reverse("admin:contracts_contract_change", args=[result.pk]))
+        return HttpResponseRedirect(back)
+
+
+class TerminationForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for termination"),
+        max_length=200,
+        error_messages={"required": _("Give the reason for terminating the contract.")},
+    )
+
+
+@dataclass(frozen=True)
+class AdminStep:
+    """A button on the contract's change page: when it is offered, and the service it calls."""
+
+    label: str
+    done: str
+    # Whether to show the button (the service still decides whether the step may be taken).
+    offered: Callable[[object, Contract], bool]
+    # (actor, contract, reason) -> the contract changed, or the one created.
+    run: Callable[[object, Contract, str], Contract]
+    needs_reason: bool = False
+    # Afterwards, show the contract the service returned (a renewal's new draft) instead of this one.
+    opens_result: bool = False
+
+
+def _state_allows(step: str) -> Callable[[object, Contract], bool]:
+    return lambda user, contract: workflow.can(step, contract.state)
+
+
+def _renewable(user, contract: Contract) -> bool:
+    return (
+        contract.state in services.RENEWABLE_STATES
+        and not Contract.objects.filter(renewed_from=contract).exists()
+    )
+
+
+def _terminable(user, contract: Contract) -> bool:
+    return has_role(user, Role.DISTRICT_ADMIN) and workflow.can(
+        workflow.ContractStep.TERMINATE, contract.state
+    )
+
+
+CONTRACT_STEPS: dict[str, AdminStep] = {
+    "publish": AdminStep(
+        label=_("Publish (亮约)"),
+        done=_("The contract is published on the public board."),
+        offered=_state_allows(workflow.ContractStep.PUBLISH),
+        run=lambda actor, contract, reason: services.contract_publish(actor=actor, contract=contract),
+    ),
+    "open_evaluation": AdminStep(
+        label=_("Open evaluation (评约)"),
+        done=_("The evaluation is open: residents and both sides can now rate the contract."),
+        offered=_state_allows(workflow.ContractStep.OPEN_EVALUATION),
+        run=lambda actor, contract, reason: services.contract_open_evaluation(actor=actor, contract=contract),
+    ),
+    "close_evaluation": AdminStep(
+        label=_("Close evaluation"),
+        done=_("The evaluation is closed and the score is recorded."),
+        offered=_state_allows(workflow.ContractStep.CLOSE_EVALUATION),
+        run=lambda actor, contract, reason: services.contract_close_evaluation(
+            actor=actor, contract=contract
+        ),
+    ),
+    "renew": AdminStep(
+        label=_("Start next year's draft (续约)"),
+        done=_("Next year's draft is ready: check and change its items in the workspace."),
+        offered=_renewable,
+        run=lambda actor, contract, reason: services.contract_renew(actor=actor, contract=contract),
+        opens_result=True,
+    ),
+    "terminate": AdminStep(
+        label=_("Terminate"),
+        done=_("The contract is terminated."),
+        offered=_terminable,
+        run=lambda actor, contract, reason: services.contract_terminate(
+            actor=actor, contract=contract, reason=reason
+        ),
+        needs_reason=True,
+    ),
+}
 
 
 @admin.register(MenuOffer)
