@@ -279,7 +279,9 @@ def _bring_to(state: str, pairing: Pairing, title: str, items: list[dict]) -> No
         item_index=0,
         body="建议把服务时间调整到周末，方便上班族。",
     )
-    services.contract_revise(actor=None, contract=contract, items=items, note="协商会议后调整服务时间")
+    services.contract_revise(
+        actor=None, contract=contract, items=_with_milestones(items), note="协商会议后调整服务时间，列明节点"
+    )
     if ORDER.index(state) < ORDER.index(ContractState.AGREED):
         return
     services.contract_agree(actor=None, contract=contract, version=2)
@@ -299,6 +301,20 @@ def _bring_to(state: str, pairing: Pairing, title: str, items: list[dict]) -> No
         services.contract_close_evaluation(actor=None, contract=contract)
 
 
+# The dated milestones (节点) agreed for the first item in the second version.
+MILESTONES = [
+    ("2026-03-31", "完成第一季度服务并报送台账"),
+    ("2026-06-30", "完成上半年服务，居民满意度回访"),
+    ("2026-09-30", "完成第三季度服务"),
+    ("2026-12-15", "全年服务总结并向居民公示"),
+]
+
+
+def _with_milestones(items: list[dict]) -> list[dict]:
+    first = {**items[0], "milestones": [{"due": due, "what": what} for due, what in MILESTONES]}
+    return [first, *items[1:]]
+
+
 RECORDS = [
     (0, date(2026, 3, 7), "第一次活动，现场服务居民并做好签到", 36, 3),
     (0, date(2026, 6, 6), "第二次活动，结合居民需求调整了服务内容", 42, 3),
@@ -310,8 +326,13 @@ RATINGS = [("jumin_li", 5, "服务很贴心"), ("dangyuan_wang", 4, "希望次�
 def _report(contract: Contract, reporter: User) -> None:
     contract = Contract.objects.select_related("frozen_version").get(pk=contract.pk)
     items = len(contract.frozen_version.items)
+    reached = 0
     for index, done_on, description, served, hours in RECORDS:
         if index < items:
+            # The first item's records reach its milestones in turn (the third, due 30 September, is overdue).
+            milestone = None
+            if index == 0:
+                milestone, reached = reached, reached + 1
             services.contract_record(
                 actor=reporter,
                 contract=contract,
@@ -320,6 +341,7 @@ def _report(contract: Contract, reporter: User) -> None:
                 description=description,
                 people_served=served,
                 hours=hours,
+                milestone=milestone,
             )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from community.models import User
+from community.models import Area, Organisation, User
 
 from .models import MenuKind, Pairing, Side
 
@@ -34,6 +36,30 @@ class ContractForm(forms.Form):
         _styled(self)
 
 
+def parse_milestones(text: str) -> list[dict[str, str]]:
+    """Milestones typed one per line, a date then what is due: "2026-03-31 第一次义诊"."""
+    milestones = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        day, _sep, what = line.replace("\u3000", " ").partition(" ")
+        try:
+            due = date.fromisoformat(day.replace("/", "-").replace(".", "-"))
+        except ValueError:
+            raise forms.ValidationError(
+                _("Line %(n)s: start with a date such as 2026-03-31, then what is due.") % {"n": number}
+            ) from None
+        if not what.strip():
+            raise forms.ValidationError(_("Line %(n)s: after the date, say what is due.") % {"n": number})
+        milestones.append({"due": due.isoformat(), "what": what.strip()})
+    return milestones
+
+
+def milestones_text(milestones) -> str:
+    return "\n".join(f"{m['due']} {m['what']}" for m in milestones or [])
+
+
 class ItemForm(forms.Form):
     # An empty first choice, so that an untouched row counts as empty and is skipped.
     side = forms.ChoiceField(label=_("provided by"), choices=[("", "—"), *Side.choices])
@@ -44,13 +70,45 @@ class ItemForm(forms.Form):
     unit = forms.CharField(label=_("unit"), max_length=20, required=False)
     schedule = forms.CharField(label=_("schedule"), max_length=120, required=False)
     budget = forms.IntegerField(label=_("budget (yuan)"), min_value=0, required=False)
+    milestones = forms.CharField(
+        label=_("milestones"),
+        help_text=_("One per line: a date, then what is due. Example: 2026-03-31 第一次义诊"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, **kwargs):
+        initial = kwargs.get("initial")
+        if initial and isinstance(initial.get("milestones"), list):
+            kwargs["initial"] = {**initial, "milestones": milestones_text(initial["milestones"])}
         super().__init__(*args, **kwargs)
         _styled(self)
 
+    def clean_milestones(self):
+        return parse_milestones(self.cleaned_data.get("milestones", ""))
 
-ItemFormSet = forms.formset_factory(ItemForm, extra=3, min_num=1, validate_min=True)
+
+ItemFormSet = forms.formset_factory(ItemForm, extra=3, min_num=1, validate_min=True, can_delete=True)
+# Revising a draft: its items as they are, and one empty row for another.
+RevisionFormSet = forms.formset_factory(ItemForm, extra=1, min_num=1, validate_min=True, can_delete=True)
+
+
+def filled_items(formset) -> list[dict]:
+    """The rows typed in and not marked for removal."""
+    return [
+        {k: v for k, v in row.items() if k != "DELETE"}
+        for row in formset.cleaned_data
+        if row and not row.get("DELETE")
+    ]
+
+
+class RevisionNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("What changed (for the other side)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
 
 
 class SignForm(forms.Form):
@@ -83,9 +141,19 @@ class RecordForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    milestone = forms.ChoiceField(label=_("this reaches the milestone"), required=False)
+
     def __init__(self, *args, items, pairing=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["item_index"].choices = [(index, item["title"]) for index, item in enumerate(items)]
+        self.fields["milestone"].choices = [
+            ("", _("no milestone")),
+            *[
+                (f"{index}:{number}", f"{item['title']} · {m['due']} {m['what']}")
+                for index, item in enumerate(items)
+                for number, m in enumerate(item.get("milestones") or [])
+            ],
+        ]
         if pairing is not None:
             # The Party members of the community, and those of the unit.
             self.fields["served_by"].queryset = (
@@ -97,6 +165,18 @@ class RecordForm(forms.Form):
                 .order_by("display_name", "pk")
             )
         _styled(self)
+
+    def clean(self):
+        data = super().clean()
+        raw = data.get("milestone") or ""
+        data["milestone"] = None
+        if raw and "item_index" in data:
+            index, _sep, number = raw.partition(":")
+            if int(index) != data["item_index"]:
+                self.add_error("milestone", _("This milestone belongs to another item."))
+            else:
+                data["milestone"] = int(number)
+        return data
 
 
 class RateForm(forms.Form):
@@ -138,4 +218,31 @@ class CommentForm(forms.Form):
             ("", _("the whole version")),
             *[(i, item["title"]) for i, item in enumerate(items)],
         ]
+        _styled(self)
+
+
+class OfferForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("offered by"), queryset=Organisation.objects.none())
+    kind = forms.ChoiceField(label=_("menu"), choices=MenuKind.choices)
+    title = forms.CharField(label=_("title"), max_length=120)
+    description = forms.CharField(label=_("description"), max_length=500, required=False)
+    quantity = forms.IntegerField(label=_("quantity"), min_value=0, required=False)
+    unit = forms.CharField(label=_("unit"), max_length=20, required=False)
+    estimated_value = forms.IntegerField(label=_("estimated value (yuan)"), min_value=0, required=False)
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        _styled(self)
+
+
+class NeedForm(forms.Form):
+    community = forms.ModelChoiceField(label=_("community"), queryset=Area.objects.none())
+    kind = forms.ChoiceField(label=_("menu"), choices=MenuKind.choices)
+    title = forms.CharField(label=_("title"), max_length=120)
+    description = forms.CharField(label=_("description"), max_length=500, required=False)
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
         _styled(self)

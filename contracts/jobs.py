@@ -19,7 +19,7 @@ from django.utils.translation import override
 from core.exceptions import ApplicationError
 from notices.services import notice_send
 
-from . import services
+from . import selectors, services
 from .models import Contract, PairingContact
 from .workflow import ContractState
 
@@ -49,6 +49,75 @@ def _tell(users, *, key: str, kind: str, title: str, contract: Contract) -> int:
             url=f"/contracts/mine/{contract.pk}/",
         )
         sent += created
+    return sent
+
+
+def _milestone_reminders(today) -> tuple[int, int]:
+    """Tell the providing side of a milestone due within 7 days, and both sides of one overdue; once each."""
+    soon = overdue = 0
+    contracts = Contract.objects.filter(state=ContractState.PUBLISHED).select_related(
+        "pairing", "frozen_version"
+    )
+    for contract in contracts:
+        items = contract.frozen_version.items if contract.frozen_version else []
+        if not any(item.get("milestones") for item in items):
+            continue
+        contacts = list(PairingContact.objects.filter(pairing=contract.pairing).select_related("user"))
+        for index, rows in selectors.milestones_by_item(contract, items, today).items():
+            for row in rows:
+                title = items[index]["title"]
+                key = f"contract-milestone:{contract.pk}:{index}:{row['index']}:{row['due']:%Y%m%d}"
+                if row["status"] == "due_soon":
+                    soon += _tell(
+                        [c.user for c in contacts if c.side == items[index]["side"]],
+                        key=f"{key}:soon",
+                        kind="contract-milestone-soon",
+                        title=_("Milestone due on %(day)s: %(what)s (“%(item)s”, %(title)s).")
+                        % {"day": row["due"], "what": row["what"], "item": title, "title": contract.title},
+                        contract=contract,
+                    )
+                elif row["status"] == "overdue":
+                    overdue += _tell(
+                        [c.user for c in contacts],
+                        key=f"{key}:overdue",
+                        kind="contract-milestone-overdue",
+                        title=_("Milestone overdue since %(day)s: %(what)s (“%(item)s”, %(title)s).")
+                        % {"day": row["due"], "what": row["what"], "item": title, "title": contract.title},
+                        contract=contract,
+                    )
+    return soon, overdue
+
+
+EVALUATION_CLOSING_DAYS = 3
+
+
+def _evaluation_notices(today) -> int:
+    """Each side that has not rated yet: told once that the evaluation is open, once when it closes soon."""
+    sent = 0
+    for contract in Contract.objects.filter(state=ContractState.EVALUATING).select_related("pairing"):
+        rated = set(contract.ratings.exclude(rater_kind="resident").values_list("rater_kind", flat=True))
+        waiting = {"community", "unit"} - rated
+        if not waiting:
+            continue
+        closes_on = contract.term_end + timedelta(days=settings.CONTRACT_EVALUATION_DAYS)
+        users = _contacts(contract, sides=waiting)
+        sent += _tell(
+            users,
+            key=f"contract-evaluation-open:{contract.pk}",
+            kind="contract-evaluation-open",
+            title=_("“%(title)s” is being evaluated: rate the other side by %(day)s.")
+            % {"title": contract.title, "day": closes_on.isoformat()},
+            contract=contract,
+        )
+        if closes_on - today <= timedelta(days=EVALUATION_CLOSING_DAYS):
+            sent += _tell(
+                users,
+                key=f"contract-evaluation-closing:{contract.pk}",
+                kind="contract-evaluation-closing",
+                title=_("The evaluation of “%(title)s” closes on %(day)s; your side has not rated yet.")
+                % {"title": contract.title, "day": closes_on.isoformat()},
+                contract=contract,
+            )
     return sent
 
 
@@ -106,12 +175,16 @@ def contracts_daily(*, now=None) -> dict[str, int]:
                 title=_("The draft “%(title)s” has not moved for a week.") % {"title": contract.title},
                 contract=contract,
             )
+        milestones_soon, milestones_overdue = _milestone_reminders(today)
+        done["milestones_soon"] = milestones_soon
+        done["milestones_overdue"] = milestones_overdue
         for contract in Contract.objects.filter(state=ContractState.PUBLISHED, term_end__lt=today):
             try:
                 services.contract_open_evaluation(actor=None, contract=contract)
             except ApplicationError:
                 continue
             done["opened"] += 1
+        done["evaluation_notices"] = _evaluation_notices(today)
         closing = today - timedelta(days=settings.CONTRACT_EVALUATION_DAYS)
         for contract in Contract.objects.filter(state=ContractState.EVALUATING, term_end__lt=closing):
             try:

@@ -297,6 +297,8 @@ class FulfilmentRecord(models.Model):
         Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="records"
     )
     item_index = models.PositiveSmallIntegerField(_("item"))
+    # The item's dated milestone (节点) this record reports reached, if any: once per milestone.
+    milestone = models.PositiveSmallIntegerField(_("milestone reached"), null=True, blank=True)
     done_on = models.DateField(_("date"))
     description = models.CharField(_("what was done"), max_length=500)
     people_served = models.PositiveIntegerField(_("people served"), default=0)
@@ -318,6 +320,13 @@ class FulfilmentRecord(models.Model):
         verbose_name = _("fulfilment record")
         verbose_name_plural = _("fulfilment records")
         ordering = ["contract", "-done_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "item_index", "milestone"],
+                condition=Q(milestone__isnull=False),
+                name="contracts_milestone_reached_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract} · {self.done_on}"

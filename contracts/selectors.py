@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Sum, When
 
 from audit.models import Entry
 from community.access import scope_for
-from community.models import AreaKind, Role
+from community.models import Area, AreaKind, Organisation, OrgKind, Role
 
 from .models import Contract, FulfilmentRecord, MenuOffer, Need, Pairing, PairingContact, Signature
-from .workflow import PUBLIC_STATES
+from .workflow import PUBLIC_STATES, ContractState
 
 
 def live_signatures() -> Prefetch:
@@ -47,15 +49,74 @@ def progress_by_item(contract: Contract) -> dict[int, dict]:
     return {row["item_index"]: row for row in rows}
 
 
-COMPARED_FIELDS = ("side", "kind", "title", "deliverable", "quantity", "unit", "schedule", "budget")
+MILESTONE_SOON_DAYS = 7
+
+
+def milestone_status(due: date, reached_on: date | None, today: date) -> str:
+    """reached, overdue (past its date, not reached), due soon (within 7 days) or upcoming."""
+    if reached_on is not None:
+        return "reached"
+    if due < today:
+        return "overdue"
+    if due <= today + timedelta(days=MILESTONE_SOON_DAYS):
+        return "due_soon"
+    return "upcoming"
+
+
+def milestones_by_item(contract: Contract, items: list[dict], today: date) -> dict[int, list[dict]]:
+    """Each item's milestones with their status and, when reached, the date (one query)."""
+    reached = {
+        (row["item_index"], row["milestone"]): row["done_on"]
+        for row in FulfilmentRecord.objects.filter(contract=contract, milestone__isnull=False)
+        .values("item_index", "milestone", "done_on")
+        .order_by()
+    }
+    result = {}
+    for index, item in enumerate(items):
+        rows = []
+        for number, milestone in enumerate(item.get("milestones") or []):
+            due = date.fromisoformat(milestone["due"])
+            reached_on = reached.get((index, number))
+            rows.append(
+                {
+                    "index": number,
+                    "due": due,
+                    "what": milestone["what"],
+                    "reached_on": reached_on,
+                    "status": milestone_status(due, reached_on, today),
+                }
+            )
+        result[index] = rows
+    return result
+
+
+COMPARED_FIELDS = (
+    "side",
+    "kind",
+    "title",
+    "deliverable",
+    "quantity",
+    "unit",
+    "schedule",
+    "budget",
+    "milestones",
+)
+
+
+def _shown(item: dict | None) -> dict | None:
+    """An item as the comparison shows it: milestones as one line of text (none for an older version)."""
+    if item is None:
+        return None
+    milestones = item.get("milestones") or []
+    return {**item, "milestones": "；".join(f"{m['due']} {m['what']}" for m in milestones)}
 
 
 def compare_versions(old: list[dict], new: list[dict]) -> list[dict]:
     """Item by item (by position): unchanged, changed (with the fields that differ), added or removed."""
     rows = []
     for index in range(max(len(old), len(new))):
-        before = old[index] if index < len(old) else None
-        after = new[index] if index < len(new) else None
+        before = _shown(old[index]) if index < len(old) else None
+        after = _shown(new[index]) if index < len(new) else None
         if before is None:
             rows.append(
                 {
@@ -80,6 +141,39 @@ def compare_versions(old: list[dict], new: list[dict]) -> list[dict]:
                 }
             )
     return rows
+
+
+def overall_progress(items: list[dict], progress: dict[int, dict], milestones: dict[int, list[dict]]) -> dict:
+    """Items with at least one record, milestones reached and overdue, out of all."""
+    rows = [m for index in range(len(items)) for m in milestones.get(index, [])]
+    return {
+        "items": len(items),
+        "items_started": sum(1 for index in range(len(items)) if index in progress),
+        "milestones": len(rows),
+        "reached": sum(1 for m in rows if m["status"] == "reached"),
+        "overdue": sum(1 for m in rows if m["status"] == "overdue"),
+    }
+
+
+def ranking(contract: Contract) -> dict | None:
+    """An evaluated contract's place among the year's evaluated contracts of its street and of the district."""
+    if contract.score is None:
+        return None
+    community = contract.pairing.community
+    street = community.ancestor_of_kind(AreaKind.STREET)
+    district = community.ancestor_of_kind(AreaKind.DISTRICT)
+    year = Contract.objects.filter(
+        state=ContractState.EVALUATED, score__isnull=False, term_start__year=contract.term_start.year
+    )
+    result = {}
+    for name, area in (("street", street), ("district", district)):
+        if area is None:
+            continue
+        peers = year.filter(pairing__community__path__startswith=area.path).aggregate(
+            ahead=Count("pk", filter=Q(score__gt=contract.score)), total=Count("pk")
+        )
+        result[name] = {"area": area, "place": peers["ahead"] + 1, "of": peers["total"]}
+    return result
 
 
 # --- Matching the menus (by category and area) ---------------------------------------------------
@@ -117,6 +211,23 @@ def needs_for_offer(offer: MenuOffer) -> QuerySet[Need]:
     )
 
 
+def offers_chosen(raw_ids) -> list[MenuOffer]:
+    """Active offers by id (ids as typed in a query string; anything else is ignored), in the order given."""
+    ids = [int(raw) for raw in raw_ids if raw.isascii() and raw.isdigit()][:30]
+    offers = MenuOffer.objects.filter(active=True, pk__in=ids).select_related("organisation")
+    by_id = {offer.pk: offer for offer in offers}
+    return [by_id[pk] for pk in dict.fromkeys(ids) if pk in by_id]
+
+
+def pairing_for_offers(pairings: QuerySet[Pairing], offers: list[MenuOffer]) -> Pairing | None:
+    """The one pairing of `pairings` whose organisations made the offers, if there is exactly one."""
+    orgs = {offer.organisation_id for offer in offers}
+    if not orgs:
+        return None
+    matching = [p for p in pairings if orgs <= {p.community_org_id, p.unit_org_id}]
+    return matching[0] if len(matching) == 1 else None
+
+
 def party_pairings(user) -> QuerySet[Pairing]:
     """The active pairings `user` may act for on either side, in one query (the sides of services.sides_of)."""
     scope = scope_for(user)
@@ -133,3 +244,28 @@ def party_pairings(user) -> QuerySet[Pairing]:
         .filter(q)
         .select_related("community_org", "unit_org")
     )
+
+
+def menu_organisations(user) -> QuerySet:
+    """The organisations whose menus `user` may change: their units (contact), their communities (secretary)."""
+    scope = scope_for(user)
+    if scope.everything:
+        return Organisation.objects.filter(kind__in=(OrgKind.UNIT_PARTY, OrgKind.COMMUNITY_PARTY)).order_by(
+            "name"
+        )
+    q = Q(pk__in=sorted(scope.for_roles((Role.UNIT_CONTACT,)).org_ids), kind=OrgKind.UNIT_PARTY)
+    for path in scope.for_roles((Role.COMMUNITY_SECRETARY,)).area_paths:
+        q |= Q(kind=OrgKind.COMMUNITY_PARTY, area__path__startswith=path)
+    return Organisation.objects.filter(q).order_by("name")
+
+
+def need_communities(user) -> QuerySet:
+    """The communities whose needs `user` may post (as their secretary)."""
+    scope = scope_for(user)
+    communities = Area.objects.filter(kind=AreaKind.COMMUNITY).order_by("path")
+    if scope.everything:
+        return communities
+    q = Q(pk__in=[])
+    for path in scope.for_roles((Role.COMMUNITY_SECRETARY,)).area_paths:
+        q |= Q(path__startswith=path)
+    return communities.filter(q)

@@ -53,6 +53,8 @@ from .workflow import ContractState, ContractStep
 MAX_ITEMS = 60
 ITEM_TEXT_LIMITS = {"title": 120, "deliverable": 500, "unit": 20, "schedule": 120}
 MAX_BUDGET = 100_000_000  # yuan
+MAX_MILESTONES = 12
+MILESTONE_TEXT_LIMIT = 120
 
 
 # --- Who is acting ----------------------------------------------------------------------------
@@ -163,8 +165,54 @@ def pairing_contact_add(
 # --- Items and versions -------------------------------------------------------------------------
 
 
-def clean_items(items: Any) -> list[dict[str, Any]]:
-    """The contract's items in their canonical form; a clear error for the first thing wrong."""
+def _clean_milestones(number: int, raw: Any, term: tuple[date, date] | None) -> list[dict[str, str]]:
+    """An item's dated milestones (节点): `[{"due": "2026-03-31", "what": "..."}]`, sorted by date."""
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_MILESTONES:
+        raise ValidationFailed(
+            _("Item %(n)s: at most %(max)s milestones, each with a date and what is due.")
+            % {"n": number, "max": MAX_MILESTONES},
+            code="invalid_milestone",
+        )
+    milestones = []
+    for milestone in raw:
+        what = milestone.get("what") if isinstance(milestone, dict) else None
+        due = milestone.get("due") if isinstance(milestone, dict) else None
+        if isinstance(due, date):
+            due = due.isoformat()
+        try:
+            day = date.fromisoformat(due) if isinstance(due, str) else None
+        except ValueError:
+            day = None
+        if (
+            day is None
+            or not isinstance(what, str)
+            or not what.strip()
+            or len(what.strip()) > MILESTONE_TEXT_LIMIT
+        ):
+            raise ValidationFailed(
+                _(
+                    "Item %(n)s: each milestone needs a date (2026-03-31) and what is due, in at most %(max)s characters."
+                )
+                % {"n": number, "max": MILESTONE_TEXT_LIMIT},
+                code="invalid_milestone",
+            )
+        if term is not None and not term[0] <= day <= term[1]:
+            raise ValidationFailed(
+                _("Item %(n)s: the milestone of %(day)s is outside the contract's term.")
+                % {"n": number, "day": day.isoformat()},
+                code="milestone_outside_term",
+            )
+        milestones.append({"due": day.isoformat(), "what": what.strip()})
+    return sorted(milestones, key=lambda m: m["due"])
+
+
+def clean_items(items: Any, term: tuple[date, date] | None = None) -> list[dict[str, Any]]:
+    """The contract's items in their canonical form; a clear error for the first thing wrong.
+
+    `term` (start, end), when given, bounds the items' milestone dates.
+    """
     if not isinstance(items, list) or not items:
         raise ValidationFailed(_("A contract needs at least one item."), code="no_items")
     if len(items) > MAX_ITEMS:
@@ -209,6 +257,7 @@ def clean_items(items: Any) -> list[dict[str, Any]]:
                     code="invalid_item",
                 )
             row[field] = value
+        row["milestones"] = _clean_milestones(number, item.get("milestones"), term)
         cleaned.append(row)
     return cleaned
 
@@ -274,7 +323,7 @@ def contract_create(
         raise ValidationFailed(_("The term must end after it starts."), code="invalid_term")
     if signing_order not in SigningOrder.values:
         raise ValidationFailed(_("Unknown signing order."), code="invalid_signing_order")
-    cleaned = clean_items(items)
+    cleaned = clean_items(items, (term_start, term_end))
     contract = Contract.objects.create(
         pairing=pairing,
         title=title,
@@ -295,7 +344,9 @@ def contract_revise(*, actor: User | None, contract: Contract, items: Any, note:
     if actor is not None:
         _require_party(actor, contract)
     workflow.check(ContractStep.REVISE, contract.state)
-    version = _new_version(contract, clean_items(items), actor, note)
+    version = _new_version(
+        contract, clean_items(items, (contract.term_start, contract.term_end)), actor, note
+    )
     contract.community_agreed = contract.unit_agreed = None
     contract.save(update_fields=["community_agreed", "unit_agreed", "updated_at"])
     _record(
@@ -610,8 +661,12 @@ def contract_record(
     hours: Decimal | int | str = 0,
     evidence=None,
     served_by=(),
+    milestone: int | None = None,
 ) -> FulfilmentRecord:
-    """Record something done for one item of a published contract, by either side."""
+    """Record something done for one item of a published contract, by either side.
+
+    `milestone`, the index of one of the item's dated milestones, marks that milestone reached (once).
+    """
     contract = _visible_contract(actor, contract, lock=False)
     sides = _require_party(actor, contract)
     if contract.state != ContractState.PUBLISHED:
@@ -640,6 +695,18 @@ def contract_record(
     if not Decimal(0) <= hours <= Decimal(9999):
         raise ValidationFailed(_("Hours must be a number from 0 to 9999."), code="invalid_hours")
     _check_evidence(evidence)
+    if milestone is not None:
+        milestones = items[item_index].get("milestones") or []
+        if (
+            isinstance(milestone, bool)
+            or not isinstance(milestone, int)
+            or not 0 <= milestone < len(milestones)
+        ):
+            raise ValidationFailed(_("Choose one of the item's milestones."), code="invalid_milestone")
+        if FulfilmentRecord.objects.filter(
+            contract=contract, item_index=item_index, milestone=milestone
+        ).exists():
+            raise Conflict(_("This milestone has already been reported reached."), code="milestone_reached")
     served_by = list(served_by or [])
     community = contract.pairing.community
     for person_user in served_by:
@@ -649,17 +716,24 @@ def contract_record(
                 _("%(name)s is not registered as a resident or Party member.") % {"name": person_user},
                 code="invalid_server",
             )
-    record = FulfilmentRecord.objects.create(
-        contract=contract,
-        item_index=item_index,
-        done_on=done_on,
-        description=description,
-        people_served=people_served,
-        hours=hours,
-        evidence=evidence or "",
-        side=sorted(sides)[0],
-        reported_by=actor,
-    )
+    try:
+        with transaction.atomic():
+            record = FulfilmentRecord.objects.create(
+                contract=contract,
+                item_index=item_index,
+                done_on=done_on,
+                description=description,
+                people_served=people_served,
+                hours=hours,
+                evidence=evidence or "",
+                side=sorted(sides)[0],
+                reported_by=actor,
+                milestone=milestone,
+            )
+    except IntegrityError:  # the same milestone reported by both sides at once
+        raise Conflict(
+            _("This milestone has already been reported reached."), code="milestone_reached"
+        ) from None
     if served_by:
         record.served_by.set(served_by)
         # Each earns the rule's points through the points service, after commit, once per record and person.
@@ -909,6 +983,22 @@ def need_post(*, actor: User | None, community: Area, kind: str, title: str, des
     )
 
 
+def item_from_offer(offer: MenuOffer) -> dict[str, Any]:
+    """A contract item started from a menu offer: the offering side provides what the offer describes."""
+    side = Side.COMMUNITY if offer.organisation.kind == OrgKind.COMMUNITY_PARTY else Side.UNIT
+    return {
+        "side": side,
+        "kind": offer.kind,
+        "title": offer.title,
+        "deliverable": offer.description,
+        "quantity": offer.quantity,
+        "unit": offer.unit,
+        "schedule": "",
+        "budget": offer.estimated_value,
+        "milestones": [],
+    }
+
+
 # --- Renew: next year's negotiation from this contract's items --------------------------------------
 
 RENEWABLE_STATES = frozenset({ContractState.PUBLISHED, ContractState.EVALUATING, ContractState.EVALUATED})
@@ -944,7 +1034,16 @@ def contract_renew(*, actor: User | None, contract: Contract) -> Contract:
         title=title[:120],
         term_start=_next_year(contract.term_start),
         term_end=_next_year(contract.term_end),
-        items=contract.frozen_version.items,
+        items=[
+            {
+                **item,
+                "milestones": [
+                    {**m, "due": _next_year(date.fromisoformat(m["due"])).isoformat()}
+                    for m in item.get("milestones") or []
+                ],
+            }
+            for item in contract.frozen_version.items
+        ],
         signing_order=contract.signing_order,
         renewed_from=contract,
     )

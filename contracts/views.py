@@ -7,6 +7,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -23,12 +24,17 @@ from .forms import (
     ContractForm,
     ItemFormSet,
     MeetingForm,
+    NeedForm,
+    OfferForm,
     RateForm,
     ReasonForm,
     RecordForm,
+    RevisionFormSet,
+    RevisionNoteForm,
     SignForm,
+    filled_items,
 )
-from .models import Contract, Side
+from .models import Contract, MenuKind, MenuOffer, Need, Side
 from .workflow import PUBLIC_STATES
 
 
@@ -72,7 +78,13 @@ class PublicContractView(DetailView):
         contract = self.object
         items = contract.frozen_version.items if contract.frozen_version else []
         progress = selectors.progress_by_item(contract)
-        rows = [{**item, "progress": progress.get(index)} for index, item in enumerate(items)]
+        milestones = selectors.milestones_by_item(contract, items, timezone.localdate())
+        rows = [
+            {**item, "progress": progress.get(index), "milestone_rows": milestones.get(index)}
+            for index, item in enumerate(items)
+        ]
+        context["overall"] = selectors.overall_progress(items, progress, milestones)
+        context["ranking"] = selectors.ranking(contract)
         context["unit_items"] = [row for row in rows if row["side"] == Side.UNIT]
         context["community_items"] = [row for row in rows if row["side"] == Side.COMMUNITY]
         context["entry"] = selectors.publication_entry(contract)
@@ -107,17 +119,28 @@ class MyContractsView(LoginRequiredMixin, ListView):
 
 
 class ContractCreateView(LoginRequiredMixin, View):
+    """Draft a contract; `?offers=1&offers=2` starts its items from offers chosen on the menus."""
+
     template_name = "contracts/draft_form.html"
 
     def get(self, request):
-        form = ContractForm(pairings=selectors.party_pairings(request.user))
-        return render(request, self.template_name, {"form": form, "items": ItemFormSet(prefix="items")})
+        pairings = selectors.party_pairings(request.user)
+        offers = selectors.offers_chosen(request.GET.getlist("offers"))
+        initial = {}
+        pairing = selectors.pairing_for_offers(pairings, offers)
+        if pairing is not None:
+            initial["pairing"] = pairing
+        form = ContractForm(pairings=pairings, initial=initial)
+        items = ItemFormSet(
+            prefix="items", initial=[services.item_from_offer(offer) for offer in offers] or None
+        )
+        return render(request, self.template_name, {"form": form, "items": items, "offers": offers})
 
     def post(self, request):
         form = ContractForm(request.POST, pairings=selectors.party_pairings(request.user))
         items = ItemFormSet(request.POST, prefix="items")
         if form.is_valid() and items.is_valid():
-            rows = [row for row in items.cleaned_data if row]
+            rows = filled_items(items)
             try:
                 contract = services.contract_create(actor=request.user, items=rows, **form.cleaned_data)
             except ApplicationError as exc:
@@ -165,13 +188,18 @@ class WorkspaceView(LoginRequiredMixin, View):
         text = contract.frozen_version or (versions[0] if versions else None)
         items = text.items if text else []
         progress = selectors.progress_by_item(contract)
+        milestones = selectors.milestones_by_item(contract, items, timezone.localdate())
         sides = services.sides_of(request.user, contract.pairing)
         signer = contract.pairing.contacts.filter(user=request.user, can_sign=True).exists()
         return {
             "contract": contract,
             "versions": versions,
             "text": text,
-            "items": [{**item, "progress": progress.get(index)} for index, item in enumerate(items)],
+            "items": [
+                {**item, "progress": progress.get(index), "milestone_rows": milestones.get(index)}
+                for index, item in enumerate(items)
+            ],
+            "overall": selectors.overall_progress(items, progress, milestones),
             "signatures": contract.signatures.filter(voided_at__isnull=True).select_related("organisation"),
             "events": contract.events.select_related("actor").order_by("-at", "-id")[:20],
             "records": contract.records.order_by("-done_on", "-id")[:20],
@@ -280,6 +308,128 @@ class WorkspaceView(LoginRequiredMixin, View):
                 status=exc.status_code,
             )
         messages.success(request, _("Done: %(step)s.") % {"step": STEP_LABELS.get(step, step)})
+        return redirect("contracts:workspace", contract.pk)
+
+
+class MenusView(LoginRequiredMixin, View):
+    """The four menus (四类菜单) and the communities' needs: browse, match, choose offers for a draft, add."""
+
+    template_name = "contracts/menus.html"
+    PAGE = 30
+
+    def _context(self, request, **forms_) -> dict:
+        user = request.user
+        kind = request.GET.get("kind", "")
+        kind = kind if kind in MenuKind.values else ""
+        need = None
+        raw = request.GET.get("need", "")
+        if raw.isascii() and raw.isdigit():
+            need = Need.objects.visible_to(user).select_related("community").filter(pk=int(raw)).first()
+        if need is not None:
+            offers = selectors.offers_for_need(need)
+        else:
+            offers = (
+                MenuOffer.objects.visible_to(user).filter(active=True).select_related("organisation", "area")
+            )
+            if kind:
+                offers = offers.filter(kind=kind)
+            offers = offers.order_by("kind", "title", "pk")
+        needs = Need.objects.visible_to(user).filter(open=True).select_related("community")
+        if kind:
+            needs = needs.filter(kind=kind)
+        organisations = selectors.menu_organisations(user)
+        communities = selectors.need_communities(user)
+        return {
+            "kinds": MenuKind.choices,
+            "kind": kind,
+            "need": need,
+            "offers": list(offers[: self.PAGE]),
+            "needs": list(needs.order_by("-created_at", "pk")[: self.PAGE]),
+            "can_draft": selectors.party_pairings(user).exists(),
+            "offer_form": forms_.get("offer_form")
+            or (OfferForm(organisations=organisations) if organisations.exists() else None),
+            "need_form": forms_.get("need_form")
+            or (NeedForm(communities=communities) if communities.exists() else None),
+        }
+
+    def get(self, request):
+        return render(request, self.template_name, self._context(request))
+
+    def post(self, request):
+        action = request.POST.get("action", "")
+        if action == "offer":
+            form = OfferForm(request.POST, organisations=selectors.menu_organisations(request.user))
+            forms_ = {"offer_form": form}
+            create = services.menu_offer_create
+            done = _("The offer is on the menu.")
+        elif action == "need":
+            form = NeedForm(request.POST, communities=selectors.need_communities(request.user))
+            forms_ = {"need_form": form}
+            create = services.need_post
+            done = _("The need is posted; matching offers are listed with it.")
+        else:
+            return redirect("contracts:menus")
+        if not form.is_valid():
+            messages.error(request, _("Please correct what is marked below. Nothing was changed."))
+            return render(request, self.template_name, self._context(request, **forms_), status=400)
+        try:
+            create(actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+            return render(
+                request, self.template_name, self._context(request, **forms_), status=exc.status_code
+            )
+        messages.success(request, done)
+        return redirect("contracts:menus")
+
+
+class ReviseView(LoginRequiredMixin, View):
+    """Change a draft's items: the latest version's items in a form; saving makes a new version."""
+
+    template_name = "contracts/revise_form.html"
+
+    def _contract(self, request, pk: int) -> Contract:
+        return get_visible_or_404(
+            Contract.objects.select_related("pairing__community_org", "pairing__unit_org"),
+            request.user,
+            pk=pk,
+        )
+
+    def _render(self, request, contract, items, note, status=200):
+        return render(
+            request,
+            self.template_name,
+            {"contract": contract, "items": items, "note_form": note},
+            status=status,
+        )
+
+    def get(self, request, pk: int):
+        contract = self._contract(request, pk)
+        latest = contract.versions.order_by("-number").first()
+        items = RevisionFormSet(prefix="items", initial=latest.items if latest else None)
+        return self._render(request, contract, items, RevisionNoteForm())
+
+    def post(self, request, pk: int):
+        contract = self._contract(request, pk)
+        items = RevisionFormSet(request.POST, prefix="items")
+        note = RevisionNoteForm(request.POST)
+        if not (items.is_valid() and note.is_valid()):
+            messages.error(request, _("Please correct what is marked below. Nothing was changed."))
+            return self._render(request, contract, items, note, status=400)
+        try:
+            version = services.contract_revise(
+                actor=request.user,
+                contract=contract,
+                items=filled_items(items),
+                note=note.cleaned_data["note"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+            return self._render(request, contract, items, note, status=exc.status_code)
+        messages.success(
+            request,
+            _("Saved as version %(n)s. Both sides agree again to this version.") % {"n": version.number},
+        )
         return redirect("contracts:workspace", contract.pk)
 
 

@@ -62,17 +62,17 @@ def draft(w, **fields) -> Contract:
         actor=w.d.secretary1,
         pairing=w.pairing,
         title=fields.pop("title", "2026年度越都社区与人民医院共建契约"),
-        term_start=date(2026, 1, 1),
-        term_end=date(2026, 12, 31),
+        term_start=fields.pop("term_start", date(2026, 1, 1)),
+        term_end=fields.pop("term_end", date(2026, 12, 31)),
         items=fields.pop("items", ITEMS),
         **fields,
     )
 
 
-def contract_in(w, state: str) -> Contract:
-    """A contract brought to `state` through the services."""
+def contract_in(w, state: str, **fields) -> Contract:
+    """A contract brought to `state` through the services (`fields` go to `draft`)."""
     d = w.d
-    contract = draft(w)
+    contract = draft(w, **fields)
     if state == ContractState.DRAFT:
         return contract
     if state == ContractState.TERMINATED:

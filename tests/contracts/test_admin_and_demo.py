@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from contracts.models import Contract
+from contracts.models import Contract, FulfilmentRecord
 from contracts.workflow import ContractState
 from tests.contracts.support import draft, pairing_world
 
@@ -62,3 +62,11 @@ def test_the_demo_has_contracts_in_every_state_with_versions_and_signatures_and_
     signed = Contract.objects.filter(state=ContractState.PUBLISHED).first()
     assert signed.versions.count() == 2 and signed.signatures.filter(voided_at__isnull=True).count() == 2
     assert Contract.objects.count() == 7
+    # Milestones: the published contract's first item has four, two reached, one overdue (30 September).
+    milestones = signed.frozen_version.items[0]["milestones"]
+    assert [m["due"] for m in milestones] == ["2026-03-31", "2026-06-30", "2026-09-30", "2026-12-15"]
+    assert sorted(
+        FulfilmentRecord.objects.filter(contract=signed, milestone__isnull=False).values_list(
+            "milestone", flat=True
+        )
+    ) == [0, 1]

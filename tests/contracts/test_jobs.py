@@ -79,6 +79,9 @@ def test_the_evaluation_opens_after_the_term_and_closes_after_the_window(distric
         "signing_expired": 0,
         "sign_reminders": 0,
         "idle_reminders": 0,
+        "milestones_soon": 0,
+        "milestones_overdue": 0,
+        "evaluation_notices": 0,
         "opened": 0,
         "closed": 0,
     }
@@ -95,3 +98,26 @@ def test_the_task_runs_once_per_day(district):
     assert first["idle_reminders"] == 2
     assert second is None
     assert Notice.objects.filter(kind="contract-idle").count() == 2
+
+
+def test_sides_that_have_not_rated_are_told_once_when_the_evaluation_opens_and_once_before_it_closes(
+    district, settings
+):
+    from contracts import services
+
+    settings.CONTRACT_EVALUATION_DAYS = 30
+    w = pairing_world(district)
+    contract = contract_in(w, ContractState.EVALUATING)
+    services.contract_rate(actor=district.unit_contact1, contract=contract, score=5)
+    Contract.objects.filter(pk=contract.pk).update(term_end=timezone.localdate() - timedelta(days=10))
+
+    first, second = contracts_daily(), contracts_daily()
+
+    assert (first["evaluation_notices"], second["evaluation_notices"]) == (1, 0)
+    opened = Notice.objects.get(kind="contract-evaluation-open")
+    assert opened.recipient == w.community_signer  # the unit side has rated: nobody there is told
+    assert not Notice.objects.filter(kind="contract-evaluation-closing").exists()
+    Contract.objects.filter(pk=contract.pk).update(term_end=timezone.localdate() - timedelta(days=28))
+    assert contracts_daily()["evaluation_notices"] == 1
+    assert contracts_daily()["evaluation_notices"] == 0
+    assert Notice.objects.get(kind="contract-evaluation-closing").recipient == w.community_signer
