@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from community.access import has_role
-from community.models import Role
-from core.admin_scoping import ScopedAdminMixin
+from community.models import OrgKind, Role
+from core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 from core.exceptions import ApplicationError
 
 from . import services, workflow
@@ -44,10 +44,14 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ContactInline(ReadOnlyInline):
+class ContactInline(ScopedInlineMixin, admin.TabularInline):
+    """Each side's contacts and authorised signers: rows there are read-only, new ones go through pairing_contact_add."""
+
     model = PairingContact
     fields = ["side", "user", "title", "can_sign"]
-    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("contacts and authorised signers")
 
 
 @admin.register(Pairing)
@@ -56,10 +60,51 @@ class PairingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["active", ("community", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["community_org", "unit_org", "community"]
     search_fields = ["community_org__name", "unit_org__name"]
-    readonly_fields = ["community", "community_org", "unit_org", "since", "ended_on", "active"]
-    fields = readonly_fields
     inlines = [ContactInline]
     actions = None
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["community_org", "unit_org", "since"]
+        return ["community", "community_org", "unit_org", "since", "ended_on", "active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "community_org" and field is not None:
+            field.queryset = field.queryset.filter(kind=OrgKind.COMMUNITY_PARTY)
+        elif db_field.name == "unit_org" and field is not None:
+            field.queryset = field.queryset.filter(kind=OrgKind.UNIT_PARTY)
+        return field
+
+    def create_object(self, request, data, form):
+        return services.pairing_create(
+            actor=request.user,
+            community_org=data["community_org"],
+            unit_org=data["unit_org"],
+            since=data["since"],
+        )
+
+    def update_object(self, request, obj, changes, form):
+        # The pairing's own fields are read-only here; saving the page adds the new contacts below.
+        return obj
+
+    def save_inline(self, request, form, formset, change):
+        formset.save(commit=False)
+        for contact in formset.new_objects:
+            services.pairing_contact_add(
+                actor=request.user,
+                pairing=form.instance,
+                user=contact.user,
+                side=contact.side,
+                title=contact.title,
+                can_sign=contact.can_sign,
+            )
 
 
 class VersionInline(ReadOnlyInline):

@@ -21,3 +21,10 @@ for model in (
     rules.set_perm(f"contracts.view_{model}", is_platform_admin | contract_staff)
     for action in ("add", "change", "delete"):
         rules.set_perm(f"contracts.{action}_{model}", nobody)
+
+# Pairing a unit with a community, and naming each side's contacts and signers (the services check
+# which side and which community): the district's and streets' administrators and the community's secretary.
+pairing_staff = within(Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY)
+rules.set_perm("contracts.add_pairing", is_platform_admin | pairing_staff)
+rules.set_perm("contracts.change_pairing", is_platform_admin | pairing_staff)
+rules.set_perm("contracts.add_pairingcontact", is_platform_admin | pairing_staff)
