@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "audit",
     "points",
     "contracts",
+    "councils",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,8 @@ SPECTACULAR_SETTINGS = {
         "OrganisationKindEnum": "community.models.OrgKind",
         "MenuKindEnum": "contracts.models.MenuKind",
         "ContractSideEnum": "contracts.models.Side",
+        "IssueStateEnum": "councils.workflow.IssueState",
+        "MotionStateEnum": "councils.workflow.MotionState",
     },
 }
 
@@ -279,6 +282,8 @@ CONTRACT_EVALUATION_WEIGHTS = {"resident": 50, "community": 25, "unit": 25}
 CONTRACT_EVALUATION_DAYS = env.int("CONTRACT_EVALUATION_DAYS", default=30)
 # Days to put right what an unsatisfactory evaluation found (整改).
 CONTRACT_RECTIFICATION_DAYS = env.int("CONTRACT_RECTIFICATION_DAYS", default=30)
+# Councils: days the convener has to triage a raised issue before it escalates to the community.
+COUNCIL_TRIAGE_DAYS = env.int("COUNCIL_TRIAGE_DAYS", default=3)
 
 LOGGING = {
     "version": 1,

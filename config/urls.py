@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("audit.api_urls")),
     path("", include("points.api_urls")),
     path("", include("contracts.api_urls")),
+    path("", include("councils.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,106 @@
+"""Back office for councils: lists scoped to the user's areas (steps are taken through the services)."""
+
+from django.contrib import admin
+
+from core.admin_scoping import ScopedAdminMixin
+
+from .models import Council, Issue, IssueEvent, Motion, Seat
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SeatInline(ReadOnlyInline):
+    model = Seat
+    fields = ["kind", "person", "voting", "since", "until"]
+    readonly_fields = fields
+
+
+@admin.register(Council)
+class CouncilAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "compound", "convener_org"]
+    list_select_related = ["compound", "convener_org"]
+    search_fields = ["name", "compound__name"]
+    readonly_fields = ["name", "compound", "convener_org"]
+    fields = readonly_fields
+    inlines = [SeatInline]
+    actions = None
+
+
+class EventInline(ReadOnlyInline):
+    model = IssueEvent
+    fields = ["at", "step", "from_state", "to_state", "actor", "note"]
+    readonly_fields = fields
+
+
+@admin.register(Issue)
+class IssueAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "compound", "category", "state", "track", "triage_by", "due_on", "created_at"]
+    list_filter = ["state", "track", "category", ("compound", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["compound"]
+    search_fields = ["title"]
+    readonly_fields = [
+        "title",
+        "council",
+        "compound",
+        "category",
+        "description",
+        "building",
+        "state",
+        "track",
+        "triage_by",
+        "due_on",
+        "reason",
+        "merged_into",
+        "recorded_by",
+        "resolved_at",
+    ]
+    fields = readonly_fields
+    inlines = [EventInline]
+    actions = None
+    show_full_result_count = False
+
+
+@admin.register(Motion)
+class MotionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "title",
+        "council",
+        "state",
+        "threshold",
+        "quorum",
+        "secret",
+        "opens_at",
+        "closes_at",
+        "outcome",
+    ]
+    list_filter = ["state", "threshold", "secret"]
+    list_select_related = ["council"]
+    search_fields = ["title"]
+    readonly_fields = [
+        "title",
+        "council",
+        "issue",
+        "options",
+        "quorum",
+        "threshold",
+        "secret",
+        "changeable",
+        "opens_at",
+        "closes_at",
+        "state",
+        "rule_hash",
+        "result",
+        "outcome",
+    ]
+    fields = readonly_fields
+    actions = None
