@@ -30,7 +30,7 @@ from core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDen
 
 from . import voting, workflow
 from .models import Ballot, Council, Issue, IssueCategory, IssueEvent, Motion, Seat, SeatKind
-from .workflow import IssueStep, Track
+from .workflow import IssueState, IssueStep, Track
 
 CONVENER_ROLES = (Role.COUNCIL_CONVENER, Role.COMMUNITY_SECRETARY, Role.STREET_ADMIN, Role.DISTRICT_ADMIN)
 RECORDER_ROLES = (Role.SOCIAL_WORKER, Role.COMMUNITY_SECRETARY)
@@ -277,7 +277,8 @@ def issue_triage(
         raise ValidationFailed(_("The deadline cannot be in the past."), code="invalid_due")
     before = issue.state
     issue.track, issue.due_on, issue.state = track, due_on, workflow.TRACK_STATE[track]
-    issue.save(update_fields=["track", "due_on", "state"])
+    issue.escalated_at = None  # a new deadline: overdue again later is escalated again
+    issue.save(update_fields=["track", "due_on", "state", "escalated_at"])
     _record(issue, IssueStep.TRIAGE, before, actor, note or Track(track).label)
     return issue
 
@@ -329,11 +330,37 @@ def issue_advance(*, actor: User | None, issue: Issue, step: str, note: str = ""
         issue.resolved_at = timezone.now()
         fields.append("resolved_at")
     elif step == IssueStep.REOPEN:
-        issue.resolved_at = None
-        fields.append("resolved_at")
+        issue.resolved_at = issue.escalated_at = None
+        fields += ["resolved_at", "escalated_at"]
     issue.save(update_fields=fields)
     _record(issue, step, before, actor, note)
     return issue
+
+
+@transaction.atomic
+def issue_escalate_overdue(*, issue: Issue, today: date | None = None) -> bool:
+    """The platform escalates an issue not triaged by its triage date, or open past its deadline, once.
+
+    Nothing changes but `escalated_at` and the timeline; the job tells the community's secretary.
+    Returns whether it escalated now (False when not overdue or already escalated).
+    """
+    issue = Issue.objects.select_for_update().filter(pk=issue.pk).first()
+    if issue is None or issue.escalated_at is not None:
+        return False
+    today = today or timezone.localdate()
+    untriaged = issue.state == IssueState.RAISED and issue.triage_by < today
+    overdue = (
+        issue.state in (IssueState.HANDLING, IssueState.ESCALATED)
+        and issue.due_on is not None
+        and issue.due_on < today
+    )
+    if not (untriaged or overdue):
+        return False
+    issue.escalated_at = timezone.now()
+    issue.save(update_fields=["escalated_at"])
+    note = _("Not triaged in time") if untriaged else _("Past its deadline")
+    _record(issue, IssueStep.ESCALATE, issue.state, None, note)
+    return True
 
 
 # --- Motions and votes (民决) ---------------------------------------------------------------------
