@@ -240,6 +240,9 @@ SPECTACULAR_SETTINGS = {
         "ContractSideEnum": "contracts.models.Side",
         "IssueStateEnum": "councils.workflow.IssueState",
         "MotionStateEnum": "councils.workflow.MotionState",
+        "SeatKindEnum": "councils.models.SeatKind",
+        "PledgeKindEnum": "councils.models.PledgeKind",
+        "CouncilMeetingStateEnum": "councils.models.MeetingState",
     },
 }
 
@@ -284,6 +287,8 @@ CONTRACT_EVALUATION_DAYS = env.int("CONTRACT_EVALUATION_DAYS", default=30)
 CONTRACT_RECTIFICATION_DAYS = env.int("CONTRACT_RECTIFICATION_DAYS", default=30)
 # Councils: days the convener has to triage a raised issue before it escalates to the community.
 COUNCIL_TRIAGE_DAYS = env.int("COUNCIL_TRIAGE_DAYS", default=3)
+# Days the residents concerned have to rate a resolved issue (民评) before the survey closes.
+COUNCIL_SURVEY_DAYS = env.int("COUNCIL_SURVEY_DAYS", default=7)
 
 LOGGING = {
     "version": 1,

@@ -25,6 +25,7 @@ urlpatterns = [
     path("record/", include("audit.urls")),
     path("points/", include("points.urls")),
     path("contracts/", include("contracts.urls")),
+    path("councils/", include("councils.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from community.access import has_role
 from community.models import OrgKind, Role
-from core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
+from core.admin_scoping import ReadOnlyInline, ScopedAdminMixin, ScopedInlineMixin
 from core.exceptions import ApplicationError
 
 from . import services, workflow
@@ -30,18 +30,6 @@ from .models import (
     PairingContact,
     Signature,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ContactInline(ScopedInlineMixin, admin.TabularInline):

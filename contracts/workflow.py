@@ -19,7 +19,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import InvalidTransition
+from core.workflow import StepTable
 
 
 class ContractState(models.TextChoices):
@@ -81,22 +81,5 @@ _REFUSALS = {
 }
 
 
-def can(step: str, state: str) -> bool:
-    sources, _target = TRANSITIONS[step]
-    return state in sources
-
-
-def refusal(state: str) -> tuple[str, str]:
-    """Why a step is refused in `state`: (message, code)."""
-    return _REFUSALS.get(state, (InvalidTransition.default_message, InvalidTransition.default_code))
-
-
-def check(step: str, state: str) -> str | None:
-    """The state `step` leads to from `state` (None: the service decides); refuses when the table does not allow it."""
-    sources, target = TRANSITIONS[step]
-    if state not in sources:
-        message, code = _REFUSALS.get(
-            state, (InvalidTransition.default_message, InvalidTransition.default_code)
-        )
-        raise InvalidTransition(message, code=code)
-    return target
+TABLE = StepTable(TRANSITIONS, _REFUSALS)
+can, refusal, check = TABLE.can, TABLE.refusal, TABLE.check

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
@@ -276,3 +276,17 @@ class ScopedInlineMixin(_ScopedFieldsMixin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.has_perm(self.permission_name("delete"))
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent and never changed there (their changes go through services)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -2,21 +2,9 @@
 
 from django.contrib import admin
 
-from core.admin_scoping import ScopedAdminMixin
+from core.admin_scoping import ReadOnlyInline, ScopedAdminMixin
 
-from .models import Council, Issue, IssueEvent, Motion, Seat
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from .models import Campaign, Council, Issue, IssueEvent, Meeting, Motion, Pledge, Seat
 
 
 class SeatInline(ReadOnlyInline):
@@ -103,4 +91,52 @@ class MotionAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "outcome",
     ]
     fields = readonly_fields
+    actions = None
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "council", "starts_at", "state", "approved_at"]
+    list_filter = ["state", "online"]
+    list_select_related = ["council"]
+    search_fields = ["title", "council__name"]
+    readonly_fields = [
+        "title",
+        "council",
+        "starts_at",
+        "place",
+        "online",
+        "state",
+        "minutes",
+        "decisions",
+        "summary",
+    ]
+    fields = readonly_fields
+    actions = None
+    show_full_result_count = False
+
+
+class PledgeInline(ReadOnlyInline):
+    model = Pledge
+    fields = ["kind", "amount", "hours", "what", "organisation", "fulfilled_at"]
+    readonly_fields = fields
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "council", "money_goal", "hours_goal", "closes_on"]
+    list_select_related = ["council"]
+    search_fields = ["title"]
+    readonly_fields = [
+        "title",
+        "council",
+        "issue",
+        "description",
+        "money_goal",
+        "hours_goal",
+        "materials",
+        "closes_on",
+    ]
+    fields = readonly_fields
+    inlines = [PledgeInline]
     actions = None

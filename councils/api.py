@@ -9,18 +9,32 @@ visible, 409 a step the state does not allow).
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from community.models import Area, Person
+from community.models import Area, Organisation, Person
 from core.api import FORBIDDEN, INVALID, NOT_FOUND, ScopedViewSet, VisiblePrimaryKeyField, error_response
 
 from . import services
-from .models import Council, Issue, IssueCategory, IssueEvent, Motion, Seat
+from .models import (
+    Campaign,
+    Council,
+    Issue,
+    IssueCategory,
+    IssueEvent,
+    Meeting,
+    Motion,
+    Pledge,
+    PledgeKind,
+    Post,
+    Satisfaction,
+    Seat,
+    Task,
+)
 from .voting import ABSTAIN, Threshold
 from .workflow import IssueStep, Track
 
@@ -32,6 +46,21 @@ def _step(summary, request=None, code=200, output=None):
         summary=summary,
         request=request,
         responses={code: output, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+
+
+def in_my_community(queryset, user, compound_lookup: str):
+    """What the user may see, plus the rows of the compounds of the community they live in (residents
+    read their community's issues, motions and campaigns, and take part)."""
+    visible = queryset.visible_to(user)
+    person = getattr(user, "person", None)
+    if person is None:
+        return visible
+    community = Area.objects.filter(pk=person.community_id).values_list("path", flat=True).first()
+    if community is None:
+        return visible
+    return queryset.filter(
+        Q(pk__in=visible.values("pk")) | Q(**{f"{compound_lookup}__path__startswith": community})
     )
 
 
@@ -170,6 +199,35 @@ class NoteInput(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
+class PostOutput(serializers.ModelSerializer):
+    body = serializers.SerializerMethodField()
+    hidden = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Post
+        fields = ["id", "body", "hidden", "hidden_reason", "created_at"]
+        read_only_fields = fields
+
+    def get_body(self, post) -> str:
+        return "" if post.hidden_at else post.body
+
+    def get_hidden(self, post) -> bool:
+        return post.hidden_at is not None
+
+
+class PostInput(serializers.Serializer):
+    body = serializers.CharField(max_length=1000)
+
+
+class ResultRateInput(serializers.Serializer):
+    rating = serializers.ChoiceField(choices=Satisfaction.choices)
+
+
+class ResultRateOutput(serializers.Serializer):
+    rating = serializers.CharField()
+    round = serializers.IntegerField()
+
+
 class IssueFilter(django_filters.FilterSet):
     class Meta:
         model = Issue
@@ -191,11 +249,8 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Issue.objects.none()
-        return (
-            Issue.objects.visible_to(self.request.user)
-            .select_related("compound")
-            .order_by("-created_at", "-pk")
-        )
+        issues = in_my_community(Issue.objects.all(), self.request.user, "compound")
+        return issues.select_related("compound").order_by("-created_at", "-pk")
 
     def get_serializer_class(self):
         return IssueDetailOutput if self.action == "retrieve" else IssueOutput
@@ -278,6 +333,35 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         return self._advance(request, IssueStep.REOPEN)
+
+    @extend_schema(
+        methods=["GET"],
+        summary=_("The issue's discussion (云协商), oldest first"),
+        responses={200: PostOutput(many=True)},
+    )
+    @_step(_("Take part in the discussion of an open issue"), PostInput, 201, PostOutput)
+    @action(detail=True, methods=["get", "post"])
+    def posts(self, request, pk=None):
+        issue = self.get_object()
+        if request.method == "GET":
+            return Response(PostOutput(issue.posts.order_by("created_at", "pk"), many=True).data)
+        data = PostInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        post = services.post_add(actor=request.user, issue=issue, **data.validated_data)
+        return Response(PostOutput(post).data, status=status.HTTP_201_CREATED)
+
+    @_step(
+        _("Rate how the issue was resolved (民评): satisfied, basically, unsatisfied"),
+        ResultRateInput,
+        201,
+        ResultRateOutput,
+    )
+    @action(detail=True, methods=["post"])
+    def rate(self, request, pk=None):
+        data = ResultRateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = services.result_rate(actor=request.user, issue=self.get_object(), **data.validated_data)
+        return Response(ResultRateOutput(rating).data, status=status.HTTP_201_CREATED)
 
 
 # --- Motions and votes ----------------------------------------------------------------------------
@@ -425,3 +509,296 @@ class MotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         return Response(
             MotionOutput(services.motion_close(actor=request.user, motion=self.get_object())).data
         )
+
+
+# --- Meetings (民议) ------------------------------------------------------------------------------
+
+
+class CouncilMeetingOutput(serializers.ModelSerializer):
+    agenda = serializers.SerializerMethodField()
+    attendees = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id",
+            "council",
+            "title",
+            "starts_at",
+            "place",
+            "online",
+            "state",
+            "agenda",
+            "attendees",
+            "minutes",
+            "decisions",
+            "summary",
+            "approved_at",
+        ]
+        read_only_fields = fields
+
+    def get_agenda(self, meeting) -> list[int]:
+        return [item.issue_id for item in meeting.items.all()]
+
+    def get_attendees(self, meeting) -> int:
+        return len(meeting.attendees.all())
+
+
+class CouncilMeetingInput(serializers.Serializer):
+    council = VisiblePrimaryKeyField(queryset=Council.objects.all())
+    title = serializers.CharField(max_length=120)
+    starts_at = serializers.DateTimeField()
+    place = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    online = serializers.BooleanField(required=False, default=False)
+    issues = VisiblePrimaryKeyField(queryset=Issue.objects.all(), many=True, required=False)
+
+
+class MinutesInput(serializers.Serializer):
+    attendees = serializers.PrimaryKeyRelatedField(queryset=Seat.objects.all(), many=True)
+    minutes = serializers.CharField(max_length=10000)
+    decisions = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class SummaryInput(serializers.Serializer):
+    summary = serializers.CharField(max_length=3000)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Council meetings you may see")),
+    retrieve=extend_schema(
+        summary=_("One council meeting"), responses={200: CouncilMeetingOutput, 404: NOT_FOUND}
+    ),
+)
+class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = CouncilMeetingOutput
+    filterset_fields = ["council", "state"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Meeting.objects.none()
+        return (
+            Meeting.objects.visible_to(self.request.user)
+            .prefetch_related("items", "attendees")
+            .order_by("-starts_at", "-pk")
+        )
+
+    def _output(self, meeting, code=200):
+        return Response(CouncilMeetingOutput(self.get_queryset().get(pk=meeting.pk)).data, status=code)
+
+    @_step(_("Schedule a council meeting with its agenda"), CouncilMeetingInput, 201, CouncilMeetingOutput)
+    def create(self, request):
+        data = CouncilMeetingInput(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        meeting = services.meeting_schedule(actor=request.user, **data.validated_data)
+        return self._output(meeting, status.HTTP_201_CREATED)
+
+    @_step(_("Record who attended, the minutes and the decisions"), MinutesInput, 200, CouncilMeetingOutput)
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        data = MinutesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._output(
+            services.meeting_record(actor=request.user, meeting=self.get_object(), **data.validated_data)
+        )
+
+    @_step(_("Approve the minutes and publish the summary"), SummaryInput, 200, CouncilMeetingOutput)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        data = SummaryInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._output(
+            services.meeting_approve(actor=request.user, meeting=self.get_object(), **data.validated_data)
+        )
+
+    @_step(_("Cancel a scheduled meeting, with a reason"), IssueReasonInput, 200, CouncilMeetingOutput)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = IssueReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._output(
+            services.meeting_cancel(actor=request.user, meeting=self.get_object(), **data.validated_data)
+        )
+
+
+# --- Crowdfunding (居民众筹) ----------------------------------------------------------------------
+
+
+class CampaignOutput(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "council",
+            "issue",
+            "title",
+            "description",
+            "money_goal",
+            "hours_goal",
+            "materials",
+            "closes_on",
+            "progress",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, campaign) -> dict[str, int]:
+        return {
+            "money_pledged": campaign.money_pledged or 0,
+            "money_given": campaign.money_given or 0,
+            "hours_pledged": campaign.hours_pledged or 0,
+            "hours_given": campaign.hours_given or 0,
+        }
+
+
+class CampaignInput(serializers.Serializer):
+    issue = VisiblePrimaryKeyField(queryset=Issue.objects.all())
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    money_goal = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    hours_goal = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    materials = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    closes_on = serializers.DateField()
+
+
+class PledgeInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=PledgeKind.choices)
+    amount = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    hours = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    what = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("A unit's contact pledging for their unit: the unit's id."),
+    )
+
+
+class PledgeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Pledge
+        fields = [
+            "id",
+            "campaign",
+            "kind",
+            "amount",
+            "hours",
+            "what",
+            "organisation",
+            "fulfilled_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+def _with_progress(queryset):
+    given = Q(pledges__fulfilled_at__isnull=False)
+    return queryset.annotate(
+        money_pledged=Sum("pledges__amount"),
+        money_given=Sum("pledges__amount", filter=given),
+        hours_pledged=Sum("pledges__hours"),
+        hours_given=Sum("pledges__hours", filter=given),
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Crowdfunding campaigns you may see, with their progress")),
+    retrieve=extend_schema(summary=_("One campaign"), responses={200: CampaignOutput, 404: NOT_FOUND}),
+)
+class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = CampaignOutput
+    filterset_fields = ["council", "issue"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Campaign.objects.none()
+        campaigns = in_my_community(Campaign.objects.all(), self.request.user, "council__compound")
+        return _with_progress(campaigns).order_by("-created_at", "-pk")
+
+    @_step(
+        _("Open a crowdfunding campaign for a decided project (居民众筹)"), CampaignInput, 201, CampaignOutput
+    )
+    def create(self, request):
+        data = CampaignInput(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        campaign = services.campaign_open(actor=request.user, **data.validated_data)
+        return Response(
+            CampaignOutput(self.get_queryset().get(pk=campaign.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+    @_step(_("Pledge money, hours of labour or materials"), PledgeInput, 201, PledgeOutput)
+    @action(detail=True, methods=["post"])
+    def pledge(self, request, pk=None):
+        data = PledgeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        campaign = self.get_object()
+        pledge = services.pledge_make(actor=request.user, campaign=campaign, **data.validated_data)
+        return Response(PledgeOutput(pledge).data, status=status.HTTP_201_CREATED)
+
+
+class PledgeViewSet(mixins.ListModelMixin, ScopedViewSet):
+    serializer_class = PledgeOutput
+    filterset_fields = ["campaign", "kind"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Pledge.objects.none()
+        return Pledge.objects.visible_to(self.request.user).order_by("-created_at", "-pk")
+
+    @_step(_("Record a pledge as given (labour earns points)"), None, 200, PledgeOutput)
+    @action(detail=True, methods=["post"])
+    def fulfil(self, request, pk=None):
+        return Response(
+            PledgeOutput(services.pledge_fulfil(actor=request.user, pledge=self.get_object())).data
+        )
+
+
+# --- Tasks (民办) ---------------------------------------------------------------------------------
+
+
+class TaskOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Task
+        fields = ["id", "issue", "title", "owner", "due_on", "done_at"]
+        read_only_fields = fields
+
+
+class TaskInput(serializers.Serializer):
+    issue = VisiblePrimaryKeyField(queryset=Issue.objects.all())
+    title = serializers.CharField(max_length=120)
+    owner = serializers.CharField(max_length=60)
+    due_on = serializers.DateField()
+
+
+class ReportInput(serializers.Serializer):
+    note = serializers.CharField(max_length=500)
+    photo = serializers.FileField(required=False, allow_null=True)
+    done = serializers.BooleanField(required=False, default=False)
+
+
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = TaskOutput
+    filterset_fields = ["issue"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Task.objects.none()
+        return Task.objects.visible_to(self.request.user).order_by("due_on", "pk")
+
+    @_step(_("Add a task to an issue being handled (民办)"), TaskInput, 201, TaskOutput)
+    def create(self, request):
+        data = TaskInput(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        return Response(
+            TaskOutput(services.task_add(actor=request.user, **data.validated_data)).data, status=201
+        )
+
+    @_step(_("Report progress, with a photo; done marks the task done"), ReportInput, 200, TaskOutput)
+    @action(detail=True, methods=["post"])
+    def report(self, request, pk=None):
+        data = ReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = self.get_object()
+        services.task_report(actor=request.user, task=task, **data.validated_data)
+        task.refresh_from_db()
+        return Response(TaskOutput(task).data)

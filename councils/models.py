@@ -173,6 +173,9 @@ class Issue(models.Model):
     )
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # The satisfaction survey (民评) after each resolution: which resolution, and when it closed.
+    resolutions = models.PositiveSmallIntegerField(_("times resolved"), default=0)
+    survey_closed_at = models.DateTimeField(_("survey closed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("raised at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -298,3 +301,262 @@ class Ballot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.motion} · {self.token[:8]}"
+
+
+# --- Meetings (民议) and cloud consultation (云协商) ---------------------------------------------
+
+
+class MeetingState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    HELD = "held", _("Held, minutes awaiting approval")
+    APPROVED = "approved", _("Minutes approved, summary public")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Meeting(models.Model):
+    """A council meeting with its agenda (issues), attendance, minutes and decisions."""
+
+    SCOPE_AREA = "council__compound"
+
+    council = models.ForeignKey(
+        Council, verbose_name=_("council"), on_delete=models.PROTECT, related_name="meetings"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    starts_at = models.DateTimeField(_("starts at"))
+    place = models.CharField(_("place"), max_length=120, blank=True)
+    online = models.BooleanField(_("online (cloud consultation)"), default=False)
+    state = models.CharField(
+        _("state"), max_length=10, choices=MeetingState.choices, default=MeetingState.SCHEDULED, db_index=True
+    )
+    agenda = models.ManyToManyField(
+        Issue, verbose_name=_("agenda"), through="AgendaItem", related_name="meetings"
+    )
+    attendees = models.ManyToManyField(Seat, verbose_name=_("attended"), blank=True, related_name="meetings")
+    minutes = models.TextField(_("minutes"), max_length=10000, blank=True)
+    decisions = models.TextField(_("decisions"), max_length=5000, blank=True)
+    summary = models.TextField(_("public summary"), max_length=3000, blank=True)
+    approved_at = models.DateTimeField(_("minutes approved at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("council meeting")
+        verbose_name_plural = _("council meetings")
+        ordering = ["-starts_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AgendaItem(models.Model):
+    SCOPE_AREA = "meeting__council__compound"
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="items"
+    )
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["meeting", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "issue"], name="councils_issue_once_per_agenda")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} · {self.issue}"
+
+
+class Post(models.Model):
+    """A contribution to the online discussion of an issue (云协商); the convener may hide one, with a reason."""
+
+    SCOPE_AREA = "issue__compound"
+
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="posts")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.CharField(_("text"), max_length=1000)
+    hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
+    hidden_reason = models.CharField(_("why hidden"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("posted at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("discussion post")
+        verbose_name_plural = _("discussion posts")
+        ordering = ["issue", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:40]
+
+
+# --- Results (民评) -----------------------------------------------------------------------------------
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASIC = "basic", _("Basically satisfied")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")
+
+
+class ResultRating(models.Model):
+    """A resident concerned rates how an issue was resolved, once per resolution."""
+
+    SCOPE_AREA = "issue__compound"
+    SCOPE_OWNER = "person__user"
+
+    issue = models.ForeignKey(
+        Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="ratings"
+    )
+    round = models.PositiveSmallIntegerField(_("resolution"), default=1)
+    person = models.ForeignKey(
+        "community.Person", verbose_name=_("rated by"), on_delete=models.PROTECT, related_name="+"
+    )
+    rating = models.CharField(_("rating"), max_length=12, choices=Satisfaction.choices)
+    created_at = models.DateTimeField(_("rated at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("result rating")
+        verbose_name_plural = _("result ratings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issue", "round", "person"], name="councils_one_rating_per_resolution"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue} · {self.get_rating_display()}"
+
+
+# --- Crowdfunding (居民众筹) and execution (民办) ---------------------------------------------------
+
+
+class Campaign(models.Model):
+    """What a decided project asks residents and units for: money, labour (hours), materials."""
+
+    SCOPE_AREA = "council__compound"
+
+    council = models.ForeignKey(
+        Council, verbose_name=_("council"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    issue = models.ForeignKey(
+        Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+    money_goal = models.PositiveIntegerField(_("money goal (yuan)"), null=True, blank=True)
+    hours_goal = models.PositiveIntegerField(_("labour goal (hours)"), null=True, blank=True)
+    materials = models.CharField(_("materials needed"), max_length=300, blank=True)
+    closes_on = models.DateField(_("pledges close on"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("crowdfunding campaign")
+        verbose_name_plural = _("crowdfunding campaigns")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PledgeKind(models.TextChoices):
+    MONEY = "money", _("Money")
+    LABOUR = "labour", _("Labour")
+    MATERIALS = "materials", _("Materials")
+
+
+class Pledge(models.Model):
+    """A resident's or a unit's pledge to a campaign, and whether it was given."""
+
+    SCOPE_AREA = "campaign__council__compound"
+    SCOPE_OWNER = "pledged_by"
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="pledges"
+    )
+    pledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("pledged by"), on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "community.Organisation",
+        verbose_name=_("on behalf of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=PledgeKind.choices)
+    amount = models.PositiveIntegerField(_("amount (yuan)"), null=True, blank=True)
+    hours = models.PositiveIntegerField(_("hours"), null=True, blank=True)
+    what = models.CharField(_("what"), max_length=200, blank=True)
+    fulfilled_at = models.DateTimeField(_("given at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("pledged at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
+        ordering = ["campaign", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.get_kind_display()}"
+
+
+class Task(models.Model):
+    """A piece of work for an issue being handled (民办): its owner, deadline and progress."""
+
+    SCOPE_AREA = "issue__compound"
+
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="tasks")
+    title = models.CharField(_("title"), max_length=120)
+    owner = models.CharField(_("owner"), max_length=60)
+    due_on = models.DateField(_("due on"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["issue", "due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskUpdate(models.Model):
+    SCOPE_AREA = "task__issue__compound"
+
+    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="updates")
+    note = models.CharField(_("progress"), max_length=500)
+    photo = models.FileField(_("photo"), upload_to="councils/tasks/%Y/%m/", blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
+        ordering = ["task", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.note[:40]

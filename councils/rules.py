@@ -14,7 +14,23 @@ COUNCIL_STAFF_ROLES = (
 )
 council_staff = within(*COUNCIL_STAFF_ROLES)
 
-for model in ("council", "seat", "issue", "issueevent", "motion", "ballot"):
+MODELS = (
+    "council",
+    "seat",
+    "issue",
+    "issueevent",
+    "motion",
+    "ballot",
+    "meeting",
+    "agendaitem",
+    "post",
+    "resultrating",
+    "campaign",
+    "pledge",
+    "task",
+    "taskupdate",
+)
+for model in MODELS:
     rules.set_perm(f"councils.view_{model}", is_platform_admin | council_staff)
     for action in ("add", "change", "delete"):
         rules.set_perm(f"councils.{action}_{model}", nobody)

@@ -19,17 +19,39 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.chain import document_hash
+from audit.chain import document_hash, text_hash
 from audit.services import audit_append
 from community.access import scope_for
 from community.models import Area, AreaKind, Organisation, OrgKind, Person, Role, User
 from core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from core.outbox import enqueue
 
 from . import voting, workflow
-from .models import Ballot, Council, Issue, IssueCategory, IssueEvent, Motion, Seat, SeatKind
+from .models import (
+    AgendaItem,
+    Ballot,
+    Campaign,
+    Council,
+    Issue,
+    IssueCategory,
+    IssueEvent,
+    Meeting,
+    MeetingState,
+    Motion,
+    Pledge,
+    PledgeKind,
+    Post,
+    ResultRating,
+    Satisfaction,
+    Seat,
+    SeatKind,
+    Task,
+    TaskUpdate,
+)
 from .workflow import IssueState, IssueStep, Track
 
 CONVENER_ROLES = (Role.COUNCIL_CONVENER, Role.COMMUNITY_SECRETARY, Role.STREET_ADMIN, Role.DISTRICT_ADMIN)
@@ -86,6 +108,16 @@ def _text(value: Any, *, limit: int, required: bool, message: str, code: str) ->
     if value is None or len(value) > limit or (required and not value):
         raise ValidationFailed(message, code=code)
     return value
+
+
+def _optional_text(value: Any, *, limit: int, code: str) -> str:
+    return _text(
+        value,
+        limit=limit,
+        required=False,
+        message=_("At most %(max)s characters.") % {"max": limit},
+        code=code,
+    )
 
 
 # --- Councils and seats -------------------------------------------------------------------------
@@ -323,12 +355,14 @@ def issue_advance(*, actor: User | None, issue: Issue, step: str, note: str = ""
         raise ValidationFailed(_("Unknown step."), code="invalid_step")
     issue = _locked_issue(actor, issue)
     target = workflow.check(step, issue.state)
-    note = _text(note, limit=300, required=False, message=_("At most 300 characters."), code="invalid_note")
+    note = _optional_text(note, limit=300, code="invalid_note")
     before, issue.state = issue.state, target
     fields = ["state"]
     if step == IssueStep.RESOLVE:
         issue.resolved_at = timezone.now()
-        fields.append("resolved_at")
+        issue.resolutions += 1
+        issue.survey_closed_at = None
+        fields += ["resolved_at", "resolutions", "survey_closed_at"]
     elif step == IssueStep.REOPEN:
         issue.resolved_at = issue.escalated_at = None
         fields += ["resolved_at", "escalated_at"]
@@ -426,13 +460,7 @@ def motion_create(
         message=_("Give the motion a title of at most 120 characters."),
         code="invalid_title",
     )
-    description = _text(
-        description,
-        limit=2000,
-        required=False,
-        message=_("At most 2000 characters."),
-        code="invalid_description",
-    )
+    description = _optional_text(description, limit=2000, code="invalid_description")
     if issue is not None and issue.council_id != council.pk:
         raise ValidationFailed(_("The issue belongs to another council."), code="invalid_issue")
     options, quorum = _clean_rule(
@@ -616,3 +644,484 @@ def motion_close(*, actor: User | None, motion: Motion, now: datetime | None = N
         area=motion.council.compound,
     )
     return motion
+
+
+# --- Meetings (民议) ------------------------------------------------------------------------------
+
+
+def _locked_meeting(actor: User | None, meeting: Meeting) -> Meeting:
+    meeting = (
+        Meeting.objects.select_for_update().select_related("council__compound").filter(pk=meeting.pk).first()
+    )
+    if meeting is None:
+        raise NotFound(_("Meeting not found."), code="meeting_not_found")
+    _require_convener(actor, meeting.council.compound)
+    return meeting
+
+
+@transaction.atomic
+def meeting_schedule(
+    *,
+    actor: User | None,
+    council: Council,
+    title: str,
+    starts_at: datetime,
+    place: str = "",
+    online: bool = False,
+    issues: list[Issue] | tuple = (),
+) -> Meeting:
+    """Schedule a council meeting with the issues on its agenda (big issues awaiting the council)."""
+    _require_convener(actor, council.compound)
+    title = _text(
+        title,
+        limit=120,
+        required=True,
+        message=_("Give the meeting a title of at most 120 characters."),
+        code="invalid_title",
+    )
+    place = _optional_text(place, limit=120, code="invalid_place")
+    if not place and not online:
+        raise ValidationFailed(_("Say where the meeting is held, or that it is online."), code="no_place")
+    if starts_at <= timezone.now():
+        raise ValidationFailed(_("A meeting is scheduled for a time still to come."), code="invalid_time")
+    wanted = [issue.pk for issue in issues]
+    fresh = Issue.objects.in_bulk(wanted)
+    issues = [fresh[pk] for pk in wanted if pk in fresh]
+    for issue in issues:
+        if issue.council_id != council.pk or issue.state != IssueState.ON_AGENDA:
+            raise ValidationFailed(
+                _("Only this council's issues awaiting its decision go on the agenda: “%(title)s” does not.")
+                % {"title": issue.title},
+                code="invalid_agenda",
+            )
+    if len({issue.pk for issue in issues}) != len(issues):
+        raise ValidationFailed(_("An issue is on the agenda twice."), code="invalid_agenda")
+    meeting = Meeting.objects.create(
+        council=council,
+        title=title,
+        starts_at=starts_at,
+        place=place,
+        online=bool(online),
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    AgendaItem.objects.bulk_create(
+        AgendaItem(meeting=meeting, issue=issue, position=n) for n, issue in enumerate(issues, start=1)
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, actor: User | None, meeting: Meeting, reason: str) -> Meeting:
+    meeting = _locked_meeting(actor, meeting)
+    if meeting.state != MeetingState.SCHEDULED:
+        raise InvalidTransition(_("Only a scheduled meeting can be cancelled."), code="not_scheduled")
+    reason = _text(
+        reason,
+        limit=300,
+        required=True,
+        message=_("Say why, in at most 300 characters."),
+        code="invalid_reason",
+    )
+    meeting.state, meeting.summary = MeetingState.CANCELLED, reason
+    meeting.save(update_fields=["state", "summary"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_record(
+    *, actor: User | None, meeting: Meeting, attendees: list[Seat] | tuple, minutes: str, decisions: str = ""
+) -> Meeting:
+    """After the meeting: who attended (each seat holder earns the meeting-attended points once), the minutes."""
+    meeting = _locked_meeting(actor, meeting)
+    if meeting.state != MeetingState.SCHEDULED:
+        raise InvalidTransition(
+            _("The minutes of this meeting are already recorded."), code="already_recorded"
+        )
+    if meeting.starts_at > timezone.now():
+        raise InvalidTransition(_("The meeting has not taken place yet."), code="not_yet_held")
+    minutes = _text(
+        minutes,
+        limit=10000,
+        required=True,
+        message=_("Write the minutes, in at most 10000 characters."),
+        code="invalid_minutes",
+    )
+    decisions = _optional_text(decisions, limit=5000, code="invalid_decisions")
+    attendees = list(attendees)
+    seats = set(
+        Seat.objects.filter(council=meeting.council, pk__in=[seat.pk for seat in attendees]).values_list(
+            "pk", flat=True
+        )
+    )
+    if len(seats) != len(attendees) or len(seats) != len({seat.pk for seat in attendees}):
+        raise ValidationFailed(_("Attendees are seats of this council, each once."), code="invalid_attendees")
+    meeting.state, meeting.minutes, meeting.decisions = MeetingState.HELD, minutes, decisions
+    meeting.save(update_fields=["state", "minutes", "decisions"])
+    meeting.attendees.set(attendees)
+    community = meeting.council.compound.ancestor_of_kind(AreaKind.COMMUNITY)
+    for seat in Seat.objects.filter(pk__in=seats).select_related("person"):
+        if seat.person.user_id is None or community is None:
+            continue
+        enqueue(
+            "points.award_for_event",
+            "meeting_attended",
+            seat.person.user_id,
+            community.pk,
+            f"council-meeting:{meeting.pk}:seat:{seat.pk}",
+            1,
+            f"councils.Meeting:{meeting.pk}",
+            meeting.title[:120],
+        )
+    return meeting
+
+
+@transaction.atomic
+def meeting_approve(*, actor: User | None, meeting: Meeting, summary: str) -> Meeting:
+    """The minutes are approved: the public summary is published and the minutes' hash goes on the record."""
+    meeting = _locked_meeting(actor, meeting)
+    if meeting.state != MeetingState.HELD:
+        raise InvalidTransition(
+            _("Only the recorded minutes of a held meeting can be approved."), code="not_held"
+        )
+    summary = _text(
+        summary,
+        limit=3000,
+        required=True,
+        message=_("Write the public summary, in at most 3000 characters."),
+        code="invalid_summary",
+    )
+    meeting.state, meeting.summary, meeting.approved_at = MeetingState.APPROVED, summary, timezone.now()
+    meeting.save(update_fields=["state", "summary", "approved_at"])
+    audit_append(
+        kind="councils.meeting_approved",
+        subject=f"councils.Meeting:{meeting.pk}",
+        payload={
+            "council": meeting.council_id,
+            "starts_at": meeting.starts_at.isoformat(),
+            "attendees": meeting.attendees.count(),
+            "agenda": list(meeting.items.order_by("position").values_list("issue_id", flat=True)),
+            "minutes_hash": text_hash(meeting.minutes),
+            "decisions_hash": text_hash(meeting.decisions),
+            "summary_hash": text_hash(summary),
+        },
+        area=meeting.council.compound,
+    )
+    return meeting
+
+
+# --- Cloud consultation (云协商) ------------------------------------------------------------------
+
+
+def _may_take_part(actor: User, issue: Issue) -> bool:
+    """Residents of the compound's community, the council's seat holders, and the staff over it."""
+    person = getattr(actor, "person", None)
+    if person is not None and person.community_id in issue.compound.ancestor_ids():
+        return True
+    return scope_for(actor).covers_path(issue.compound.path)
+
+
+@transaction.atomic
+def post_add(*, actor: User, issue: Issue, body: str) -> Post:
+    issue = Issue.objects.select_related("compound").filter(pk=issue.pk).first()
+    if issue is None or not _may_take_part(actor, issue):
+        raise NotFound(_("Issue not found."), code="issue_not_found")
+    if issue.state not in workflow.OPEN_STATES:
+        raise InvalidTransition(_("The discussion of this issue is closed."), code="discussion_closed")
+    body = _text(
+        body,
+        limit=1000,
+        required=True,
+        message=_("Write something, in at most 1000 characters."),
+        code="invalid_body",
+    )
+    return Post.objects.create(issue=issue, author=actor, body=body)
+
+
+@transaction.atomic
+def post_hide(*, actor: User | None, post: Post, reason: str) -> Post:
+    """The convener hides a post (abuse, personal data), with a reason shown in its place."""
+    post = Post.objects.select_for_update().select_related("issue__compound").filter(pk=post.pk).first()
+    if post is None:
+        raise NotFound(_("Not found."), code="not_found")
+    _require_convener(actor, post.issue.compound)
+    if post.hidden_at is not None:
+        raise Conflict(_("This post is already hidden."), code="already_hidden")
+    post.hidden_reason = _text(
+        reason,
+        limit=200,
+        required=True,
+        message=_("Say why, in at most 200 characters."),
+        code="invalid_reason",
+    )
+    post.hidden_at = timezone.now()
+    post.save(update_fields=["hidden_at", "hidden_reason"])
+    return post
+
+
+# --- Results (民评) -------------------------------------------------------------------------------
+
+
+def is_concerned(person: Person | None, issue: Issue) -> bool:
+    """The resident who raised it, and the residents who live in its compound."""
+    if person is None:
+        return False
+    return person.pk == issue.raised_by_id or _compound_of(person.home) == issue.compound
+
+
+@transaction.atomic
+def result_rate(*, actor: User, issue: Issue, rating: str) -> ResultRating:
+    """A resident concerned rates the resolution once, while its survey is open."""
+    issue = Issue.objects.select_for_update().select_related("compound").filter(pk=issue.pk).first()
+    person = getattr(actor, "person", None)
+    if issue is None:
+        raise NotFound(_("Issue not found."), code="issue_not_found")
+    if not is_concerned(person, issue):
+        raise PermissionDenied(
+            _("The residents of the compound rate how its issues were resolved."), code="not_concerned"
+        )
+    if issue.state != IssueState.RESOLVED or issue.survey_closed_at is not None:
+        raise InvalidTransition(_("This issue is not awaiting ratings."), code="survey_not_open")
+    if rating not in Satisfaction.values:
+        raise ValidationFailed(
+            _("Choose satisfied, basically satisfied or unsatisfied."), code="invalid_rating"
+        )
+    if ResultRating.objects.filter(issue=issue, round=issue.resolutions, person=person).exists():
+        raise Conflict(_("You have already rated this resolution."), code="already_rated")
+    return ResultRating.objects.create(issue=issue, round=issue.resolutions, person=person, rating=rating)
+
+
+def survey_tally(issue: Issue) -> dict[str, int]:
+    rows = ResultRating.objects.filter(issue=issue, round=issue.resolutions).values_list("rating", flat=True)
+    counts = {value: 0 for value in Satisfaction.values}
+    for rating in rows:
+        counts[rating] += 1
+    return counts
+
+
+@transaction.atomic
+def survey_close(*, issue: Issue, now: datetime | None = None) -> bool:
+    """Close the satisfaction survey of a resolved issue (the job, after COUNCIL_SURVEY_DAYS); an
+    unsatisfied majority of the ratings reopens the issue. Once per resolution: False if nothing to do."""
+    issue = Issue.objects.select_for_update().filter(pk=issue.pk).first()
+    now = now or timezone.now()
+    if issue is None or issue.state != IssueState.RESOLVED or issue.survey_closed_at is not None:
+        return False
+    if issue.resolved_at is None or issue.resolved_at + timedelta(days=settings.COUNCIL_SURVEY_DAYS) > now:
+        return False
+    counts = survey_tally(issue)
+    issue.survey_closed_at = now
+    issue.save(update_fields=["survey_closed_at"])
+    rated = sum(counts.values())
+    if rated and counts[Satisfaction.UNSATISFIED] * 2 > rated:
+        issue_advance(
+            actor=None,
+            issue=issue,
+            step=IssueStep.REOPEN,
+            note=_("Reopened: %(n)s of %(total)s residents were unsatisfied")
+            % {"n": counts[Satisfaction.UNSATISFIED], "total": rated},
+        )
+    return True
+
+
+# --- Crowdfunding (居民众筹) ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_open(
+    *,
+    actor: User | None,
+    issue: Issue,
+    title: str,
+    closes_on: date,
+    money_goal: int | None = None,
+    hours_goal: int | None = None,
+    materials: str = "",
+    description: str = "",
+) -> Campaign:
+    """A decided project (an issue being handled) asks for money, labour or materials."""
+    issue = _locked_issue(actor, issue)
+    if issue.state != IssueState.HANDLING:
+        raise InvalidTransition(
+            _("Crowdfunding is for a decided project that is being carried out."), code="not_handling"
+        )
+    title = _text(
+        title,
+        limit=120,
+        required=True,
+        message=_("Give a title of at most 120 characters."),
+        code="invalid_title",
+    )
+    description = _optional_text(description, limit=2000, code="invalid_description")
+    materials = _optional_text(materials, limit=300, code="invalid_materials")
+    for value in (money_goal, hours_goal):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10_000_000
+        ):
+            raise ValidationFailed(_("A goal is a whole number above 0."), code="invalid_goal")
+    if money_goal is None and hours_goal is None and not materials:
+        raise ValidationFailed(
+            _("Say what is asked for: money, hours of labour or materials."), code="no_goal"
+        )
+    if closes_on < timezone.localdate():
+        raise ValidationFailed(_("The closing date cannot be in the past."), code="invalid_date")
+    return Campaign.objects.create(
+        council=issue.council,
+        issue=issue,
+        title=title,
+        description=description,
+        money_goal=money_goal,
+        hours_goal=hours_goal,
+        materials=materials,
+        closes_on=closes_on,
+    )
+
+
+@transaction.atomic
+def pledge_make(
+    *,
+    actor: User,
+    campaign: Campaign,
+    kind: str,
+    amount: int | None = None,
+    hours: int | None = None,
+    what: str = "",
+    organisation: Organisation | None = None,
+) -> Pledge:
+    """A resident of the community, or a unit's contact for their unit, pledges money, hours or materials."""
+    campaign = Campaign.objects.select_related("council__compound").filter(pk=campaign.pk).first()
+    if campaign is None:
+        raise NotFound(_("Not found."), code="not_found")
+    compound = campaign.council.compound
+    if organisation is not None:
+        if organisation.pk not in scope_for(actor).for_roles((Role.UNIT_CONTACT,)).org_ids:
+            raise PermissionDenied(_("Pledge for your own unit only."), code="not_your_unit")
+    else:
+        person = getattr(actor, "person", None)
+        if person is None or person.community_id not in compound.ancestor_ids():
+            raise PermissionDenied(_("The residents of the community pledge here."), code="not_a_resident")
+    if campaign.closes_on < timezone.localdate():
+        raise InvalidTransition(_("Pledges for this campaign have closed."), code="campaign_closed")
+    if kind not in PledgeKind.values:
+        raise ValidationFailed(_("Choose money, labour or materials."), code="invalid_kind")
+    what = _text(
+        what,
+        limit=200,
+        required=kind == PledgeKind.MATERIALS,
+        message=_("Say what you give, in at most 200 characters."),
+        code="invalid_what",
+    )
+    number, field = (amount, "amount") if kind == PledgeKind.MONEY else (hours, "hours")
+    if kind != PledgeKind.MATERIALS and (
+        isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= 1_000_000
+    ):
+        raise ValidationFailed(
+            _("Say how much: a whole number above 0.")
+            if kind == PledgeKind.MONEY
+            else _("Say how many hours: a whole number above 0."),
+            code=f"invalid_{field}",
+        )
+    return Pledge.objects.create(
+        campaign=campaign,
+        pledged_by=actor,
+        organisation=organisation,
+        kind=kind,
+        amount=amount if kind == PledgeKind.MONEY else None,
+        hours=hours if kind == PledgeKind.LABOUR else None,
+        what=what,
+    )
+
+
+@transaction.atomic
+def pledge_fulfil(*, actor: User | None, pledge: Pledge) -> Pledge:
+    """The convener records a pledge as given; labour given earns the crowdfunding-labour points, once."""
+    pledge = (
+        Pledge.objects.select_for_update()
+        .select_related("campaign__council__compound")
+        .filter(pk=pledge.pk)
+        .first()
+    )
+    if pledge is None:
+        raise NotFound(_("Not found."), code="not_found")
+    compound = pledge.campaign.council.compound
+    _require_convener(actor, compound)
+    if pledge.fulfilled_at is not None:
+        raise Conflict(_("This pledge is already recorded as given."), code="already_given")
+    pledge.fulfilled_at = timezone.now()
+    pledge.save(update_fields=["fulfilled_at"])
+    community = compound.ancestor_of_kind(AreaKind.COMMUNITY)
+    if pledge.kind == PledgeKind.LABOUR and pledge.organisation_id is None and community is not None:
+        enqueue(
+            "points.award_for_event",
+            "crowdfunding_labour",
+            pledge.pledged_by_id,
+            community.pk,
+            f"council-pledge:{pledge.pk}",
+            pledge.hours,
+            f"councils.Pledge:{pledge.pk}",
+            pledge.campaign.title[:120],
+        )
+    return pledge
+
+
+def campaign_progress(campaign: Campaign) -> dict[str, int]:
+    """Pledged and given, for money and hours (one query)."""
+    given = Q(fulfilled_at__isnull=False)
+    totals = campaign.pledges.aggregate(
+        money_pledged=Sum("amount"),
+        money_given=Sum("amount", filter=given),
+        hours_pledged=Sum("hours"),
+        hours_given=Sum("hours", filter=given),
+        materials=Count("pk", filter=Q(kind=PledgeKind.MATERIALS)),
+    )
+    return {key: value or 0 for key, value in totals.items()}
+
+
+# --- Execution (民办) -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_add(*, actor: User | None, issue: Issue, title: str, owner: str, due_on: date) -> Task:
+    issue = _locked_issue(actor, issue)
+    if issue.state != IssueState.HANDLING:
+        raise InvalidTransition(_("Tasks are for an issue being handled."), code="not_handling")
+    title = _text(
+        title,
+        limit=120,
+        required=True,
+        message=_("Give the task a title of at most 120 characters."),
+        code="invalid_title",
+    )
+    owner = _text(
+        owner,
+        limit=60,
+        required=True,
+        message=_("Say who carries it out, in at most 60 characters."),
+        code="invalid_owner",
+    )
+    if due_on < timezone.localdate():
+        raise ValidationFailed(_("The deadline cannot be in the past."), code="invalid_due")
+    return Task.objects.create(issue=issue, title=title, owner=owner, due_on=due_on)
+
+
+@transaction.atomic
+def task_report(*, actor: User, task: Task, note: str, photo=None, done: bool = False) -> TaskUpdate:
+    """A progress update with an optional photo; `done` marks the task done (once)."""
+    task = Task.objects.select_for_update().select_related("issue__compound").filter(pk=task.pk).first()
+    if task is None:
+        raise NotFound(_("Not found."), code="not_found")
+    _require_convener(actor, task.issue.compound)
+    if task.done_at is not None:
+        raise Conflict(_("This task is already done."), code="task_done")
+    note = _text(
+        note,
+        limit=500,
+        required=True,
+        message=_("Say what was done, in at most 500 characters."),
+        code="invalid_note",
+    )
+    _check_photo(photo)
+    update = TaskUpdate.objects.create(task=task, note=note, photo=photo or "", by=actor)
+    if done:
+        task.done_at = timezone.now()
+        task.save(update_fields=["done_at"])
+    return update

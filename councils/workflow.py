@@ -18,7 +18,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import InvalidTransition
+from core.workflow import StepTable
 
 
 class IssueState(models.TextChoices):
@@ -82,20 +82,8 @@ _REFUSALS = {
 }
 
 
-def can(step: str, state: str) -> bool:
-    sources, _target = TRANSITIONS[step]
-    return state in sources
-
-
-def check(step: str, state: str) -> str | None:
-    """The state `step` leads to from `state` (None: the service decides); refuses when the table does not allow it."""
-    sources, target = TRANSITIONS[step]
-    if state not in sources:
-        message, code = _REFUSALS.get(
-            state, (InvalidTransition.default_message, InvalidTransition.default_code)
-        )
-        raise InvalidTransition(message, code=code)
-    return target
+TABLE = StepTable(TRANSITIONS, _REFUSALS)
+can, check = TABLE.can, TABLE.check
 
 
 class MotionState(models.TextChoices):
@@ -105,7 +93,7 @@ class MotionState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-MOTION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+MOTION_TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "edit": (frozenset({MotionState.DRAFT}), MotionState.DRAFT),
     "open": (frozenset({MotionState.DRAFT}), MotionState.OPEN),
     "vote": (frozenset({MotionState.OPEN}), MotionState.OPEN),
@@ -121,9 +109,5 @@ _MOTION_REFUSALS = {
 }
 
 
-def check_motion(step: str, state: str) -> str:
-    sources, target = MOTION_TRANSITIONS[step]
-    if state not in sources:
-        message, code = _MOTION_REFUSALS[state]
-        raise InvalidTransition(message, code=code)
-    return target
+MOTION_TABLE = StepTable(MOTION_TRANSITIONS, _MOTION_REFUSALS)
+check_motion = MOTION_TABLE.check

@@ -1,0 +1,262 @@
+"""The councils' periodic job: motions close on time, voters are told and reminded, late issues escalate.
+
+Run by `councils.periodic` (beat, every quarter of an hour). There is no per-period lock: each step
+is safe on its own when repeated or run by two workers at once. A motion is closed by
+`motion_close`, which locks it and refuses a second close; an issue is escalated by
+`issue_escalate_overdue`, which locks it and answers True only the first time; every notice
+carries a key naming its cause, so `notice_send` creates it at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.apps import apps as global_apps
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from community.models import Role, RoleGrant, User
+from core.exceptions import ApplicationError
+from notices.services import notice_send
+
+from . import services
+from .models import Issue, Meeting, MeetingState, Motion, Seat
+from .workflow import IssueState, MotionState
+
+logger = logging.getLogger(__name__)
+
+JOB = "councils.periodic"
+# Seat holders who have not voted are reminded once when less than this remains of the window.
+REMINDER_BEFORE_CLOSE = timedelta(hours=24)
+# Every quarter of an hour on the clock (django-celery-beat CrontabSchedule fields).
+SCHEDULE_CRONTAB = {
+    "minute": "*/15",
+    "hour": "*",
+    "day_of_month": "*",
+    "month_of_year": "*",
+    "day_of_week": "*",
+    "timezone": "Asia/Shanghai",
+}
+SCHEDULE_DESCRIPTION = (
+    "Councils: close motions whose voting window has ended, tell voting seats that voting is open "
+    "and remind those who have not voted, escalate issues not triaged or handled in time, tell seats "
+    "of meetings 3 days and 1 day before, close satisfaction surveys (every 15 minutes; each thing once)."
+)
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _tell(users, *, key: str, kind: str, title: str, url: str = "") -> int:
+    sent = 0
+    for user in users:
+        _notice, created = notice_send(
+            recipient=user, key=f"{key}:{user.pk}", kind=kind, title=title, url=url
+        )
+        sent += created
+    return sent
+
+
+# --- Motions (民决) -------------------------------------------------------------------------------
+
+
+def _close_due_motions(now: datetime) -> int:
+    closed = 0
+    for motion in Motion.objects.filter(state=MotionState.OPEN, closes_at__lte=now).order_by(
+        "closes_at", "pk"
+    ):
+        try:
+            services.motion_close(actor=None, motion=motion, now=now)
+        except ApplicationError:
+            continue  # closed meanwhile by the convener or another run
+        closed += 1
+    return closed
+
+
+def _voters(motion: Motion, today) -> list[tuple[Seat, User]]:
+    """The holders of the motion's voting seats whose term has not ended and who have a login."""
+    seats = (
+        Seat.objects.filter(
+            pk__in=motion.electorate, person__user__isnull=False, person__user__is_active=True
+        )
+        .filter(Q(until__isnull=True) | Q(until__gt=today))
+        .select_related("person__user")
+        .order_by("pk")
+    )
+    return [(seat, seat.person.user) for seat in seats]
+
+
+def _vote_notices(now: datetime) -> tuple[int, int]:
+    """Each voting seat holder: told once that voting is open, reminded once near the close if they have not voted."""
+    opened = reminded = 0
+    today = timezone.localdate(now)
+    motions = Motion.objects.filter(state=MotionState.OPEN, opens_at__lte=now, closes_at__gt=now).order_by(
+        "pk"
+    )
+    for motion in motions:
+        voters = _voters(motion, today)
+        if not voters:
+            continue
+        values = {"title": motion.title, "when": _when(motion.closes_at)}
+        url = reverse("councils:motion", args=[motion.pk])
+        opened += _tell(
+            [user for _seat, user in voters],
+            key=f"council-vote-open:{motion.pk}",
+            kind="council-vote-open",
+            title=_("Voting is open on “%(title)s” until %(when)s.") % values,
+            url=url,
+        )
+        if motion.closes_at - now >= REMINDER_BEFORE_CLOSE:
+            continue
+        # One query for the motion's ballots; a secret ballot names no seat, so compare tokens.
+        cast = set(motion.ballots.values_list("token", flat=True))
+        reminded += _tell(
+            [user for seat, user in voters if services.ballot_token(motion, seat) not in cast],
+            key=f"council-vote-reminder:{motion.pk}",
+            kind="council-vote-reminder",
+            title=_("You have not voted on “%(title)s” yet; voting closes at %(when)s.") % values,
+            url=url,
+        )
+    return opened, reminded
+
+
+# --- Issues (民提) --------------------------------------------------------------------------------
+
+
+def _secretaries(issue: Issue) -> list[User]:
+    """The active community secretaries whose grant covers the issue's compound (its community's)."""
+    grants = RoleGrant.objects.filter(
+        role=Role.COMMUNITY_SECRETARY, area_id__in=issue.compound.ancestor_ids(), user__is_active=True
+    ).select_related("user")
+    return list({grant.user_id: grant.user for grant in grants}.values())
+
+
+def _escalate_overdue_issues(today) -> int:
+    escalated = 0
+    overdue = Issue.objects.filter(
+        Q(state=IssueState.RAISED, triage_by__lt=today)
+        | Q(state__in=(IssueState.HANDLING, IssueState.ESCALATED), due_on__lt=today),
+        escalated_at__isnull=True,
+    ).select_related("compound")
+    for issue in overdue.order_by("pk"):
+        if issue.state == IssueState.RAISED:
+            title = _("“%(title)s” (%(compound)s) was not triaged by %(day)s and has been escalated.")
+            day = issue.triage_by
+        else:
+            title = _("“%(title)s” (%(compound)s) is past its deadline of %(day)s and has been escalated.")
+            day = issue.due_on
+        # The escalation and its notices commit together: a failed notice leaves it for the next run.
+        with transaction.atomic():
+            if not services.issue_escalate_overdue(issue=issue, today=today):
+                continue
+            escalated_at = Issue.objects.values_list("escalated_at", flat=True).get(pk=issue.pk)
+            _tell(
+                _secretaries(issue),
+                key=f"council-issue-escalated:{issue.pk}:{escalated_at:%Y%m%dT%H%M%S%f}",
+                kind="council-issue-escalated",
+                title=title % {"title": issue.title, "compound": issue.compound.name, "day": day.isoformat()},
+                url=reverse("councils:issue", args=[issue.pk]),
+            )
+        escalated += 1
+    return escalated
+
+
+# --- Meetings (民议) and satisfaction surveys (民评) ------------------------------------------------
+
+MEETING_NOTICE_DAYS = (3, 1)
+
+
+def _meeting_notices(now: datetime) -> int:
+    """Each current seat holder with a login is told of a scheduled meeting 3 days and 1 day before, once each."""
+    sent = 0
+    soon = Meeting.objects.filter(
+        state=MeetingState.SCHEDULED,
+        starts_at__gt=now,
+        starts_at__lte=now + timedelta(days=max(MEETING_NOTICE_DAYS)),
+    ).select_related("council")
+    for meeting in soon:
+        days = next(d for d in sorted(MEETING_NOTICE_DAYS) if meeting.starts_at <= now + timedelta(days=d))
+        users = [
+            seat.person.user
+            for seat in Seat.objects.filter(council=meeting.council, until__isnull=True).select_related(
+                "person__user"
+            )
+            if seat.person.user is not None and seat.person.user.is_active
+        ]
+        place = meeting.place or _("online")
+        sent += _tell(
+            users,
+            key=f"council-meeting:{meeting.pk}:{meeting.starts_at:%Y%m%d%H%M}:{days}d",
+            kind="council-meeting",
+            title=_("Council meeting “%(title)s” at %(when)s, %(place)s.")
+            % {"title": meeting.title, "when": _when(meeting.starts_at), "place": place},
+        )
+    return sent
+
+
+def _close_surveys(now: datetime) -> int:
+    """Close the satisfaction survey of issues resolved COUNCIL_SURVEY_DAYS ago (an unsatisfied majority reopens)."""
+    closed = 0
+    due = now - timedelta(days=settings.COUNCIL_SURVEY_DAYS)
+    for issue in Issue.objects.filter(
+        state=IssueState.RESOLVED, survey_closed_at__isnull=True, resolved_at__lte=due
+    ):
+        closed += services.survey_close(issue=issue, now=now)
+    return closed
+
+
+def councils_periodic(now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    done = {
+        "closed": 0,
+        "vote_open": 0,
+        "vote_reminder": 0,
+        "escalated": 0,
+        "meeting_notices": 0,
+        "surveys_closed": 0,
+    }
+    # Workers have no request: write in the platform's language.
+    with override(settings.LANGUAGE_CODE):
+        done["closed"] = _close_due_motions(now)
+        done["vote_open"], done["vote_reminder"] = _vote_notices(now)
+        done["escalated"] = _escalate_overdue_issues(today)
+        done["meeting_notices"] = _meeting_notices(now)
+        done["surveys_closed"] = _close_surveys(now)
+    logger.info("councils periodic job: %s", done)
+    return done
+
+
+# --- Beat schedule --------------------------------------------------------------------------------
+
+
+def register_schedule(apps=None) -> None:
+    """Put `councils.periodic` on beat's schedule, once per database (call it from a data migration).
+
+    `apps` is the migration's app registry (historical models); without it, the current models.
+    """
+    apps = apps or global_apps
+    crontab_schedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    periodic_task = apps.get_model("django_celery_beat", "PeriodicTask")
+    periodic_tasks = apps.get_model("django_celery_beat", "PeriodicTasks")
+    crontab = crontab_schedule.objects.filter(**SCHEDULE_CRONTAB).first() or crontab_schedule.objects.create(
+        **SCHEDULE_CRONTAB
+    )
+    periodic_task.objects.get_or_create(
+        name=JOB, defaults={"task": JOB, "crontab": crontab, "description": SCHEDULE_DESCRIPTION}
+    )
+    # Tell a running beat (DatabaseScheduler) that its schedule changed.
+    periodic_tasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+
+
+def unregister_schedule(apps=None) -> None:
+    """The reverse of `register_schedule` (for the migration's backwards step)."""
+    apps = apps or global_apps
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=JOB).delete()
