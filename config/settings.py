@@ -281,6 +281,9 @@ POINTS_COMMUNITY_TILLS = env.int("POINTS_COMMUNITY_TILLS", default=8)
 CONTRACT_SIGNING_DAYS = env.int("CONTRACT_SIGNING_DAYS", default=14)
 # Weights of the ratings in a contract's score (评约): residents served, and each side of the other.
 CONTRACT_EVALUATION_WEIGHTS = {"resident": 50, "community": 25, "unit": 25}
+# What each side rates the other on, and each criterion's weight (codes of contracts.models.Criterion).
+# Residents give one overall score; a side's rating is the weighted mean of its criteria.
+CONTRACT_EVALUATION_CRITERIA = {"delivery": 40, "quality": 30, "cooperation": 30}
 # The evaluation window opens the day after the term ends and closes this many days later.
 CONTRACT_EVALUATION_DAYS = env.int("CONTRACT_EVALUATION_DAYS", default=30)
 # Days to put right what an unsatisfactory evaluation found (整改).

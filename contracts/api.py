@@ -247,14 +247,29 @@ class FulfilmentRecordFilter(django_filters.FilterSet):
 
 
 class RateInput(serializers.Serializer):
-    score = serializers.IntegerField(min_value=1, max_value=5)
+    score = serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        required=False,
+        help_text=_("One overall score (residents; or a side for all criteria)."),
+    )
+    scores = serializers.DictField(
+        child=serializers.IntegerField(min_value=1, max_value=5),
+        required=False,
+        help_text=_('A side\'s score per criterion (CONTRACT_EVALUATION_CRITERIA), e.g. {"delivery": 5}.'),
+    )
     comment = serializers.CharField(max_length=300, allow_blank=True, required=False)
+
+    def validate(self, attrs):
+        if "score" not in attrs and not attrs.get("scores"):
+            raise serializers.ValidationError(_("Give a score from 1 to 5, or one per criterion."))
+        return attrs
 
 
 class RatingOutput(serializers.ModelSerializer):
     class Meta:
         model = Rating
-        fields = ["id", "rater_kind", "score", "comment", "created_at"]
+        fields = ["id", "rater_kind", "score", "scores", "comment", "created_at"]
         read_only_fields = fields
 
 

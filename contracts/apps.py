@@ -8,3 +8,6 @@ class ContractsConfig(AppConfig):
     name = "contracts"
     verbose_name = _("Co-construction contracts")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401

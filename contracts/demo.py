@@ -346,8 +346,16 @@ def _report(contract: Contract, reporter: User) -> None:
 
 
 def _rate(contract: Contract, community_signer: User, unit_signer: User) -> None:
-    services.contract_rate(actor=community_signer, contract=contract, score=5, comment="单位履约积极")
-    services.contract_rate(actor=unit_signer, contract=contract, score=4, comment="社区配合到位")
+    criteria = list(services.criteria_weights())
+    services.contract_rate(
+        actor=community_signer,
+        contract=contract,
+        scores={code: 5 if n else 4 for n, code in enumerate(criteria)},
+        comment="单位履约积极",
+    )
+    services.contract_rate(
+        actor=unit_signer, contract=contract, scores=dict.fromkeys(criteria, 4), comment="社区配合到位"
+    )
     for username, score, comment in RATINGS:
         user = User.objects.filter(username=username, person__community=contract.pairing.community).first()
         if user is not None:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from community.models import Area, Organisation, User
 
-from .models import MenuKind, Pairing, Side
+from .models import Criterion, MenuKind, Pairing, Side
+from .services import criteria_weights
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"})
 
@@ -179,19 +180,45 @@ class RecordForm(forms.Form):
         return data
 
 
-class RateForm(forms.Form):
-    score = forms.TypedChoiceField(
-        label=_("Your score"),
-        coerce=int,
-        choices=[(n, str(n)) for n in range(5, 0, -1)],
-        widget=forms.RadioSelect,
+def _stars(label) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label, coerce=int, choices=[(n, str(n)) for n in range(5, 0, -1)], widget=forms.RadioSelect
     )
+
+
+class RateForm(forms.Form):
+    """One overall score (residents), or one score per configured criterion (`criteria=True`: the two sides)."""
+
+    score = _stars(_("Your score"))
     comment = forms.CharField(
         label=_("comment"),
         max_length=300,
         required=False,
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
+
+    def __init__(self, *args, criteria: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria_weights()) if criteria else []
+        if self.criteria:
+            del self.fields["score"]
+            comment = self.fields.pop("comment")
+            for code in self.criteria:
+                self.fields[f"c_{code}"] = _stars(Criterion(code).label)
+            self.fields["comment"] = comment
+
+    def stars(self):
+        """The radio groups, for the template."""
+        return [field for field in self if field.name != "comment"]
+
+    def rating(self) -> dict:
+        """What to pass to services.contract_rate."""
+        data = {"comment": self.cleaned_data.get("comment", "")}
+        if self.criteria:
+            data["scores"] = {code: self.cleaned_data[f"c_{code}"] for code in self.criteria}
+        else:
+            data["score"] = self.cleaned_data["score"]
+        return data
 
 
 class MeetingForm(forms.Form):

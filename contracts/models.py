@@ -332,6 +332,15 @@ class FulfilmentRecord(models.Model):
         return f"{self.contract} · {self.done_on}"
 
 
+class Criterion(models.TextChoices):
+    """What the two sides rate each other on (评约); CONTRACT_EVALUATION_CRITERIA picks them and their weights."""
+
+    DELIVERY = "delivery", _("Promises delivered on time")
+    QUALITY = "quality", _("Quality of what was delivered")
+    COOPERATION = "cooperation", _("Communication and cooperation")
+    RESIDENTS = "residents", _("Benefit to residents")
+
+
 class RaterKind(models.TextChoices):
     RESIDENT = "resident", _("Resident of the community")
     COMMUNITY = "community", _("Community side")
@@ -352,6 +361,8 @@ class Rating(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("rated by"), on_delete=models.PROTECT, related_name="+"
     )
     score = models.PositiveSmallIntegerField(_("score (1-5)"))
+    # The score per criterion (1–5) when rated on the criteria; `score` is then their weighted mean, rounded.
+    scores = models.JSONField(_("scores by criterion"), default=dict, blank=True)
     comment = models.CharField(_("comment"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("rated at"), auto_now_add=True)
 

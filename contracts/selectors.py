@@ -10,7 +10,17 @@ from audit.models import Entry
 from community.access import scope_for
 from community.models import Area, AreaKind, Organisation, OrgKind, Role
 
-from .models import Contract, FulfilmentRecord, MenuOffer, Need, Pairing, PairingContact, Signature
+from .models import (
+    Contract,
+    Criterion,
+    FulfilmentRecord,
+    MenuOffer,
+    Need,
+    Pairing,
+    PairingContact,
+    RaterKind,
+    Signature,
+)
 from .workflow import PUBLIC_STATES, ContractState
 
 
@@ -269,3 +279,21 @@ def need_communities(user) -> QuerySet:
     for path in scope.for_roles((Role.COMMUNITY_SECRETARY,)).area_paths:
         q |= Q(path__startswith=path)
     return communities.filter(q)
+
+
+def side_ratings(contract: Contract) -> list[dict]:
+    """How each side rated the other, criterion by criterion, for the public page."""
+    rows = []
+    for rating in contract.ratings.exclude(rater_kind=RaterKind.RESIDENT).order_by("rater_kind"):
+        rows.append(
+            {
+                "by": rating.get_rater_kind_display(),
+                "score": rating.score,
+                "criteria": [
+                    (Criterion(code).label, value)
+                    for code, value in rating.scores.items()
+                    if code in Criterion.values
+                ],
+            }
+        )
+    return rows

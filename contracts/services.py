@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -34,6 +34,7 @@ from .models import (
     Contract,
     ContractEvent,
     ContractVersion,
+    Criterion,
     FulfilmentRecord,
     Meeting,
     MenuKind,
@@ -568,13 +569,39 @@ def contract_open_evaluation(*, actor: User | None, contract: Contract) -> Contr
 GRADES = [(90, "excellent"), (80, "good"), (60, "pass"), (0, "fail")]
 
 
-def evaluation_score(contract: Contract) -> Decimal | None:
-    """0–100: each group's average rating (1–5) × 20, weighted by CONTRACT_EVALUATION_WEIGHTS over the groups that rated."""
-    weights = settings.CONTRACT_EVALUATION_WEIGHTS
-    averages = {
-        row["rater_kind"]: Decimal(row["total"]) / row["n"]
-        for row in contract.ratings.values("rater_kind").annotate(total=Sum("score"), n=Count("id"))
+def criteria_weights() -> dict[str, int]:
+    """The configured criteria (CONTRACT_EVALUATION_CRITERIA) that are known and weigh something."""
+    return {
+        code: int(weight)
+        for code, weight in settings.CONTRACT_EVALUATION_CRITERIA.items()
+        if code in Criterion.values and int(weight) > 0
     }
+
+
+def weighted_mean(scores: dict[str, int]) -> Decimal:
+    """A rating's value from its scores by criterion (1–5), by the criteria's weights."""
+    weights = criteria_weights()
+    total = sum(weights[code] for code in scores)
+    return sum(Decimal(scores[code]) * weights[code] for code in scores) / total
+
+
+def _rating_value(score: int, scores: dict[str, int]) -> Decimal:
+    weights = criteria_weights()
+    if scores and set(scores) <= set(weights):
+        return weighted_mean(scores)
+    return Decimal(score)
+
+
+def evaluation_score(contract: Contract) -> Decimal | None:
+    """0–100: each group's average rating (1–5) × 20, weighted by CONTRACT_EVALUATION_WEIGHTS over the groups that rated.
+
+    A side's rating on the criteria counts as the weighted mean of its scores (not the rounded `score`).
+    """
+    weights = settings.CONTRACT_EVALUATION_WEIGHTS
+    sums: dict[str, list[Decimal]] = {}
+    for kind, score, scores in contract.ratings.values_list("rater_kind", "score", "scores"):
+        sums.setdefault(kind, []).append(_rating_value(score, scores))
+    averages = {kind: sum(values) / len(values) for kind, values in sums.items()}
     present = {kind: Decimal(weights.get(kind, 0)) for kind in averages if weights.get(kind, 0) > 0}
     if not present:
         return None
@@ -752,8 +779,28 @@ def contract_record(
 
 
 @transaction.atomic
-def contract_rate(*, actor: User, contract: Contract, score: int, comment: str = "") -> Rating:
-    """Rate a contract in its evaluation window: each side rates once, each resident of the community once."""
+def _clean_scores(scores: Any) -> dict[str, int]:
+    weights = criteria_weights()
+    if not isinstance(scores, dict) or set(scores) != set(weights):
+        raise ValidationFailed(
+            _("Rate each of: %(criteria)s.")
+            % {"criteria": "、".join(str(Criterion(c).label) for c in weights)},
+            code="invalid_scores",
+        )
+    for value in scores.values():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            raise ValidationFailed(_("Give each criterion a score from 1 to 5."), code="invalid_score")
+    return {code: scores[code] for code in weights}
+
+
+def contract_rate(
+    *, actor: User, contract: Contract, score: int | None = None, scores: Any = None, comment: str = ""
+) -> Rating:
+    """Rate a contract in its evaluation window: each side rates once, each resident of the community once.
+
+    A resident gives one score (1–5); a side may rate the other on each criterion (`scores`), which
+    then makes its score, or give one score for all of them.
+    """
     contract = Contract.objects.select_related("pairing__community").filter(pk=contract.pk).first()
     if contract is None:
         raise NotFound(_("Contract not found."), code="contract_not_found")
@@ -769,6 +816,11 @@ def contract_rate(*, actor: User, contract: Contract, score: int, comment: str =
         )
     if contract.state != ContractState.EVALUATING:
         raise InvalidTransition(_("This contract is not open for evaluation now."), code="not_evaluating")
+    if scores not in (None, {}):
+        scores = _clean_scores(scores)
+        score = int(weighted_mean(scores).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    else:
+        scores = {}
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationFailed(_("Give a score from 1 to 5."), code="invalid_score")
     taken = Rating.objects.filter(contract=contract, rater=actor)
@@ -783,6 +835,7 @@ def contract_rate(*, actor: User, contract: Contract, score: int, comment: str =
                 rater_kind=kind,
                 rater=actor,
                 score=score,
+                scores=scores,
                 comment=(comment or "").strip()[:300],
             )
     except IntegrityError:

@@ -84,6 +84,7 @@ class PublicContractView(DetailView):
             for index, item in enumerate(items)
         ]
         context["overall"] = selectors.overall_progress(items, progress, milestones)
+        context["side_ratings"] = selectors.side_ratings(contract) if contract.state == "evaluated" else []
         context["ranking"] = selectors.ranking(contract)
         context["unit_items"] = [row for row in rows if row["side"] == Side.UNIT]
         context["community_items"] = [row for row in rows if row["side"] == Side.COMMUNITY]
@@ -209,7 +210,7 @@ class WorkspaceView(LoginRequiredMixin, View):
             "sign_form": forms_.get("sign_form") or SignForm(),
             "reason_form": forms_.get("reason_form") or ReasonForm(),
             "record_form": forms_.get("record_form") or RecordForm(items=items, pairing=contract.pairing),
-            "rate_form": forms_.get("rate_form") or RateForm(),
+            "rate_form": forms_.get("rate_form") or RateForm(criteria=bool(sides)),
             "meetings": contract.meetings.order_by("-held_on", "-id"),
             "comments": contract.comments.select_related("author").order_by("-created_at", "-id")[:30],
             "meeting_form": forms_.get("meeting_form") or MeetingForm(),
@@ -290,10 +291,11 @@ class WorkspaceView(LoginRequiredMixin, View):
                 messages.success(request, _("Next year's draft is ready: check and change its items."))
                 return redirect("contracts:workspace", renewed.pk)
             elif step == "rate":
-                forms_["rate_form"] = form = RateForm(request.POST)
+                sides = services.sides_of(request.user, contract.pairing)
+                forms_["rate_form"] = form = RateForm(request.POST, criteria=bool(sides))
                 if not form.is_valid():
                     raise _Invalid
-                services.contract_rate(actor=request.user, contract=contract, **form.cleaned_data)
+                services.contract_rate(actor=request.user, contract=contract, **form.rating())
             else:
                 raise _Invalid
         except _Invalid:

@@ -97,10 +97,13 @@ def test_a_contract_through_all_five_steps_then_on_the_public_board(live_server,
     # 评约: the secretary opens the evaluation, both rate, the secretary closes it.
     secretary.goto(workspace)
     _step(secretary, "open-evaluation")
-    secretary.locator("input[name=score][value='5']").check()
+    for radio in secretary.locator("[data-testid=criterion] input[value='5']").all():
+        radio.check()  # each criterion (CONTRACT_EVALUATION_CRITERIA)
     _step(secretary, "rate")
     unit.goto(workspace)
-    unit.locator("input[name=score][value='4']").check()
+    for radio in unit.locator("[data-testid=criterion] input[value='4']").all():
+        radio.check()
+    screenshot(unit, "3b-rating-criteria")
     _step(unit, "rate")
     secretary.goto(workspace)
     _step(secretary, "close-evaluation")
