@@ -289,10 +289,11 @@ def side_ratings(contract: Contract) -> list[dict]:
             {
                 "by": rating.get_rater_kind_display(),
                 "score": rating.score,
+                # In the criteria's own order (a JSON object keeps no order in PostgreSQL).
                 "criteria": [
-                    (Criterion(code).label, value)
-                    for code, value in rating.scores.items()
-                    if code in Criterion.values
+                    (Criterion(code).label, rating.scores[code])
+                    for code in Criterion.values
+                    if code in rating.scores
                 ],
             }
         )
