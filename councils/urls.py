@@ -1,6 +1,6 @@
 """/councils/: my issues, raising one, an issue's page, the triage queue, a motion's page, the public board."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("issues/<int:pk>/", views.IssueDetailView.as_view(), name="issue"),
     path("triage/", views.TriageListView.as_view(), name="triage"),
     path("motions/<int:pk>/", views.MotionDetailView.as_view(), name="motion"),
+    # Meetings and motions (the convener's pages), and a project's discussion, campaign and tasks.
+    path("", include("councils.urls_meetings")),
+    path("", include("councils.urls_projects")),
 ]

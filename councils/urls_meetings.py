@@ -1,0 +1,3 @@
+"""/councils/meetings/…: scheduling, minutes, approval; drafting and opening motions."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""/councils/…: an issue's discussion, satisfaction rating, crowdfunding campaign and tasks."""
+
+urlpatterns: list = []
