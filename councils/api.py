@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from community.models import Area, Organisation, Person
 from core.api import FORBIDDEN, INVALID, NOT_FOUND, ScopedViewSet, VisiblePrimaryKeyField, error_response
 
-from . import services
+from . import selectors, services
 from .models import (
     Campaign,
     Council,
@@ -46,21 +46,6 @@ def _step(summary, request=None, code=200, output=None):
         summary=summary,
         request=request,
         responses={code: output, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
-    )
-
-
-def in_my_community(queryset, user, compound_lookup: str):
-    """What the user may see, plus the rows of the compounds of the community they live in (residents
-    read their community's issues, motions and campaigns, and take part)."""
-    visible = queryset.visible_to(user)
-    person = getattr(user, "person", None)
-    if person is None:
-        return visible
-    community = Area.objects.filter(pk=person.community_id).values_list("path", flat=True).first()
-    if community is None:
-        return visible
-    return queryset.filter(
-        Q(pk__in=visible.values("pk")) | Q(**{f"{compound_lookup}__path__startswith": community})
     )
 
 
@@ -249,7 +234,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Issue.objects.none()
-        issues = in_my_community(Issue.objects.all(), self.request.user, "compound")
+        issues = selectors.in_my_community(Issue.objects.all(), self.request.user, "compound")
         return issues.select_related("compound").order_by("-created_at", "-pk")
 
     def get_serializer_class(self):
@@ -712,7 +697,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Campaign.objects.none()
-        campaigns = in_my_community(Campaign.objects.all(), self.request.user, "council__compound")
+        campaigns = selectors.in_my_community(Campaign.objects.all(), self.request.user, "council__compound")
         return _with_progress(campaigns).order_by("-created_at", "-pk")
 
     @_step(

@@ -85,7 +85,7 @@ def seed(ctx: DemoContext) -> None:
             voters = huayuan_seats(council, compound, community)
         else:
             seat_holders(council, compound, community, rng)
-    issues_for = issue_history(councils, compounds, community, recorder, rng)
+    issues_for = issue_history(councils, compounds, community, recorder, rng, raters=voters)
     meeting_history(councils, compounds, issues_for, rng)
     yuedu_huayuan(councils[next(c.pk for c in compounds if c.name == "越都花园")], voters)
 
@@ -172,7 +172,10 @@ def _backdate(issue: Issue, raised_on: date, rng: random.Random) -> None:
     Issue.objects.filter(pk=issue.pk).update(**fields)
 
 
-def issue_history(councils, compounds, community, recorder, rng) -> dict[int, list[Issue]]:
+RATINGS = ["satisfied", "satisfied", "satisfied", "basic", "satisfied", "unsatisfied"]
+
+
+def issue_history(councils, compounds, community, recorder, rng, raters=()) -> dict[int, list[Issue]]:
     """210 issues over two years, 189 resolved, recorded by the social worker for the residents."""
     plan = ["resolved"] * HISTORY_SOLVED
     for state, count in UNSOLVED:
@@ -212,6 +215,10 @@ def issue_history(councils, compounds, community, recorder, rng) -> dict[int, li
                     actor=None, issue=issue, step="respond", note="街道城管科已答复并安排处理"
                 )
             services.issue_advance(actor=None, issue=issue, step="resolve", note="已办结，居民回访满意")
+            if compound.name == "越都花园":  # its seat holders have logins: they rate (民评)
+                for n, rater in enumerate(raters):
+                    rating = RATINGS[(number + n) % len(RATINGS)]
+                    services.result_rate(actor=rater, issue=issue, rating=rating)
         recent = target in ("handling", "on_agenda", "escalated")
         raised_on = (
             END - timedelta(days=rng.randint(5, 40))

@@ -197,6 +197,25 @@ def _meeting_notices(now: datetime) -> int:
             kind="council-meeting",
             title=_("Council meeting “%(title)s” at %(when)s, %(place)s.")
             % {"title": meeting.title, "when": _when(meeting.starts_at), "place": place},
+            url=reverse("councils:meeting", args=[meeting.pk]),
+        )
+    return sent
+
+
+def _survey_notices() -> int:
+    """The resident who raised a resolved issue is asked once per resolution how satisfied they are."""
+    sent = 0
+    open_surveys = Issue.objects.filter(
+        state=IssueState.RESOLVED, survey_closed_at__isnull=True, raised_by__user__isnull=False
+    ).select_related("raised_by__user")
+    for issue in open_surveys:
+        sent += _tell(
+            [issue.raised_by.user],
+            key=f"council-survey:{issue.pk}:{issue.resolutions}",
+            kind="council-survey",
+            title=_("“%(title)s” is resolved. How satisfied are you? Rate it within %(days)s days.")
+            % {"title": issue.title, "days": settings.COUNCIL_SURVEY_DAYS},
+            url=reverse("councils:issue", args=[issue.pk]),
         )
     return sent
 
@@ -221,6 +240,7 @@ def councils_periodic(now: datetime | None = None) -> dict[str, int]:
         "vote_reminder": 0,
         "escalated": 0,
         "meeting_notices": 0,
+        "survey_notices": 0,
         "surveys_closed": 0,
     }
     # Workers have no request: write in the platform's language.
@@ -229,6 +249,7 @@ def councils_periodic(now: datetime | None = None) -> dict[str, int]:
         done["vote_open"], done["vote_reminder"] = _vote_notices(now)
         done["escalated"] = _escalate_overdue_issues(today)
         done["meeting_notices"] = _meeting_notices(now)
+        done["survey_notices"] = _survey_notices()
         done["surveys_closed"] = _close_surveys(now)
     logger.info("councils periodic job: %s", done)
     return done

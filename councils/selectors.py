@@ -12,7 +12,7 @@ from audit.models import Entry
 from community.access import Scope, scope_for, scope_q
 from community.models import Area, AreaKind, Person, User
 
-from .models import Council, Issue, IssueEvent, Motion, Seat
+from .models import Council, Issue, IssueEvent, Motion, ResultRating, Seat
 from .services import CONVENER_ROLES, RECORDER_ROLES
 from .voting import Outcome
 from .workflow import OPEN_STATES, IssueState, MotionState
@@ -213,6 +213,38 @@ def board_figures(
     return total, rows
 
 
+@dataclass
+class Satisfaction:
+    """The residents' ratings of resolutions (民评) in the selection: every rating of every resolution."""
+
+    satisfied: int = 0
+    basic: int = 0
+    unsatisfied: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.satisfied + self.basic + self.unsatisfied
+
+    @property
+    def rate(self) -> float | None:
+        """Satisfied or basically satisfied, as a percentage of the ratings."""
+        return round((self.satisfied + self.basic) * 100 / self.total, 1) if self.total else None
+
+
+def board_satisfaction(*, community: Area | None = None, compound: Area | None = None) -> Satisfaction:
+    """One query: the ratings of the selection's issues, counted by answer."""
+    area = compound or community
+    ratings = ResultRating.objects.all()
+    if area is not None:
+        ratings = ratings.filter(issue__compound__path__startswith=area.path)
+    counts = dict(ratings.values_list("rating").annotate(n=Count("id")).order_by())
+    return Satisfaction(
+        satisfied=counts.get("satisfied", 0),
+        basic=counts.get("basic", 0),
+        unsatisfied=counts.get("unsatisfied", 0),
+    )
+
+
 def board_choices() -> tuple[list[Area], list[Area]]:
     """The communities and the compounds that have a council, for the board's filter (two queries)."""
     compounds = [c.compound for c in Council.objects.select_related("compound").order_by("compound__path")]
@@ -264,3 +296,28 @@ def closed_motions(*, community: Area | None = None, compound: Area | None = Non
             )
         )
     return rows
+
+
+def convened_councils(user) -> QuerySet[Council]:
+    """The councils whose compound `user` convenes (councils.services.is_convener), by compound."""
+    scope = convener_scope(user)
+    if scope.is_empty:
+        return Council.objects.none()
+    councils = Council.objects.select_related("compound").order_by("compound__path", "pk")
+    q = scope_q(Council, user, scope, include_owner=False)
+    return councils if q is None else councils.filter(q)
+
+
+def in_my_community(queryset, user, compound_lookup: str):
+    """What the user may see, plus the rows of the compounds of the community they live in (residents
+    read their community's issues, motions and campaigns, and take part)."""
+    visible = queryset.visible_to(user)
+    person = getattr(user, "person", None)
+    if person is None:
+        return visible
+    community = Area.objects.filter(pk=person.community_id).values_list("path", flat=True).first()
+    if community is None:
+        return visible
+    return queryset.filter(
+        Q(pk__in=visible.values("pk")) | Q(**{f"{compound_lookup}__path__startswith": community})
+    )

@@ -20,11 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView
 
-from community.access import get_visible_or_404
 from community.models import Area, AreaKind
 from core.exceptions import ApplicationError
 
-from . import selectors, services, workflow
+from . import selectors, services, views_projects, workflow
 from .forms import IssueForm, MergeForm, NoteForm, RejectForm, TriageForm, VoteForm
 from .models import Issue, Motion
 from .voting import ABSTAIN, Outcome
@@ -133,7 +132,15 @@ class IssueDetailView(LoginRequiredMixin, View):
     template_name = "councils/issue_detail.html"
 
     def _issue(self, request, pk: int) -> Issue:
-        return get_visible_or_404(selectors.issue_get_queryset(), request.user, pk=pk)
+        # The staff over the compound, and the residents of its community (they read, discuss and rate).
+        issue = (
+            selectors.in_my_community(selectors.issue_get_queryset(), request.user, "compound")
+            .filter(pk=pk)
+            .first()
+        )
+        if issue is None:
+            raise Http404
+        return issue
 
     def _context(self, request, issue: Issue, **forms_) -> dict:
         convener = services.is_convener(request.user, issue.compound)
@@ -144,6 +151,7 @@ class IssueDetailView(LoginRequiredMixin, View):
             "is_convener": convener,
             "today": timezone.localdate(),
         }
+        context.update(views_projects.project_context(request, issue))
         if convener:
             state = issue.state
             context.update(
@@ -264,6 +272,7 @@ class MotionDetailView(LoginRequiredMixin, View):
             "ballot": ballot,
             "ballot_choice": _choice_label(motion, ballot.option) if ballot else "",
             "vote_form": (vote_form or _vote_form(motion, ballot)) if can_vote else None,
+            "is_convener": services.is_convener(request.user, motion.council.compound),
         }
         if motion.state == MotionState.CLOSED and motion.result:
             context["tally"] = _tally(motion)
@@ -371,6 +380,7 @@ class BoardView(View):
                 "rows": rows,
                 "rows_are_communities": community is None and compound is None,
                 "motions": motions,
+                "satisfaction": selectors.board_satisfaction(community=community, compound=compound),
                 "communities": communities,
                 "compounds": compounds,
             },

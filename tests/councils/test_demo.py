@@ -31,3 +31,9 @@ def test_the_demo_has_the_pilot_figures_and_the_board_shows_their_rate():
     assert "89.6%" in html  # 190 / 212
     outcomes = sorted(Motion.objects.exclude(outcome="").values_list("outcome", flat=True))
     assert outcomes == ["no_quorum", "passed", "threshold_missed"]
+    # 越都花园's seat holders rated its resolved issues: 4 satisfied, 1 basically, 1 unsatisfied each.
+    huayuan = Area.objects.get(name="越都花园")
+    board = Client().get(f"/councils/board/?compound={huayuan.pk}")
+    satisfaction = board.context["satisfaction"]
+    assert satisfaction.total > 0 and satisfaction.rate == 83.3
+    assert "83.3%" in board.content.decode()

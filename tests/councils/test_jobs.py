@@ -31,6 +31,7 @@ NOTHING = {
     "vote_reminder": 0,
     "escalated": 0,
     "meeting_notices": 0,
+    "survey_notices": 0,
     "surveys_closed": 0,
 }
 
@@ -219,6 +220,9 @@ def test_a_resolved_issues_survey_closes_once_after_its_days(district, settings)
     )
     services.issue_triage(actor=district.convener1, issue=issue, track="small")
     services.issue_advance(actor=district.convener1, issue=issue, step="resolve")
+    first, second = councils_periodic(), councils_periodic()
+    assert (first["survey_notices"], second["survey_notices"]) == (1, 0)  # the resident who raised it, once
+    assert Notice.objects.get(kind="council-survey").recipient == district.resident_user
     services.result_rate(actor=district.resident_user, issue=issue, rating="unsatisfied")
     later = timezone.now() + timedelta(days=settings.COUNCIL_SURVEY_DAYS, minutes=1)
     assert councils_periodic(now=timezone.now())["surveys_closed"] == 0

@@ -240,7 +240,13 @@ def test_another_compounds_issue_is_not_found(district):
     w = council_world(district)
     issue = raise_issue(w)
     assert signed_in(district.secretary3).get(f"/councils/issues/{issue.pk}/").status_code == 404
-    assert signed_in(district.member_user).get(f"/councils/issues/{issue.pk}/").status_code == 404
+    outsider = make_user("zhiping_resident")
+    community_services.person_create(
+        actor=None, name="卫红", community=district.community2, home=district.compound2, user=outsider
+    )
+    assert signed_in(outsider).get(f"/councils/issues/{issue.pk}/").status_code == 404
+    # A resident of the same community reads it (and may discuss and rate it): 云协商 is open to them.
+    assert signed_in(district.member_user).get(f"/councils/issues/{issue.pk}/").status_code == 200
 
 
 # --- Lists at fixed queries -----------------------------------------------------------------------
