@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from core.exceptions import ApplicationError
-from notices.services import notice_send
+from notices.services import notice_send_each
 
 from . import selectors, services
 from .models import Contract, PairingContact
@@ -39,17 +39,7 @@ def _contacts(contract: Contract, *, signers_only: bool = False, sides=None):
 
 
 def _tell(users, *, key: str, kind: str, title: str, contract: Contract) -> int:
-    sent = 0
-    for user in users:
-        _notice, created = notice_send(
-            recipient=user,
-            key=f"{key}:{user.pk}",
-            kind=kind,
-            title=title,
-            url=f"/contracts/mine/{contract.pk}/",
-        )
-        sent += created
-    return sent
+    return notice_send_each(users, key=key, kind=kind, title=title, url=f"/contracts/mine/{contract.pk}/")
 
 
 def _milestone_reminders(today) -> tuple[int, int]:

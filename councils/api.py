@@ -9,7 +9,7 @@ visible, 409 a step the state does not allow).
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -676,16 +676,6 @@ class PledgeOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _with_progress(queryset):
-    given = Q(pledges__fulfilled_at__isnull=False)
-    return queryset.annotate(
-        money_pledged=Sum("pledges__amount"),
-        money_given=Sum("pledges__amount", filter=given),
-        hours_pledged=Sum("pledges__hours"),
-        hours_given=Sum("pledges__hours", filter=given),
-    )
-
-
 @extend_schema_view(
     list=extend_schema(summary=_("Crowdfunding campaigns you may see, with their progress")),
     retrieve=extend_schema(summary=_("One campaign"), responses={200: CampaignOutput, 404: NOT_FOUND}),
@@ -698,7 +688,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         if getattr(self, "swagger_fake_view", False):
             return Campaign.objects.none()
         campaigns = selectors.in_my_community(Campaign.objects.all(), self.request.user, "council__compound")
-        return _with_progress(campaigns).order_by("-created_at", "-pk")
+        return selectors.with_progress(campaigns).order_by("-created_at", "-pk")
 
     @_step(
         _("Open a crowdfunding campaign for a decided project (居民众筹)"), CampaignInput, 201, CampaignOutput

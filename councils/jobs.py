@@ -23,7 +23,7 @@ from django.utils.translation import override
 
 from community.models import Role, RoleGrant, User
 from core.exceptions import ApplicationError
-from notices.services import notice_send
+from notices.services import notice_send_each
 
 from . import services
 from .models import Issue, Meeting, MeetingState, Motion, Seat
@@ -52,16 +52,6 @@ SCHEDULE_DESCRIPTION = (
 
 def _when(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _tell(users, *, key: str, kind: str, title: str, url: str = "") -> int:
-    sent = 0
-    for user in users:
-        _notice, created = notice_send(
-            recipient=user, key=f"{key}:{user.pk}", kind=kind, title=title, url=url
-        )
-        sent += created
-    return sent
 
 
 # --- Motions (民决) -------------------------------------------------------------------------------
@@ -106,7 +96,7 @@ def _vote_notices(now: datetime) -> tuple[int, int]:
             continue
         values = {"title": motion.title, "when": _when(motion.closes_at)}
         url = reverse("councils:motion", args=[motion.pk])
-        opened += _tell(
+        opened += notice_send_each(
             [user for _seat, user in voters],
             key=f"council-vote-open:{motion.pk}",
             kind="council-vote-open",
@@ -117,7 +107,7 @@ def _vote_notices(now: datetime) -> tuple[int, int]:
             continue
         # One query for the motion's ballots; a secret ballot names no seat, so compare tokens.
         cast = set(motion.ballots.values_list("token", flat=True))
-        reminded += _tell(
+        reminded += notice_send_each(
             [user for seat, user in voters if services.ballot_token(motion, seat) not in cast],
             key=f"council-vote-reminder:{motion.pk}",
             kind="council-vote-reminder",
@@ -157,7 +147,7 @@ def _escalate_overdue_issues(today) -> int:
             if not services.issue_escalate_overdue(issue=issue, today=today):
                 continue
             escalated_at = Issue.objects.values_list("escalated_at", flat=True).get(pk=issue.pk)
-            _tell(
+            notice_send_each(
                 _secretaries(issue),
                 key=f"council-issue-escalated:{issue.pk}:{escalated_at:%Y%m%dT%H%M%S%f}",
                 kind="council-issue-escalated",
@@ -191,7 +181,7 @@ def _meeting_notices(now: datetime) -> int:
             if seat.person.user is not None and seat.person.user.is_active
         ]
         place = meeting.place or _("online")
-        sent += _tell(
+        sent += notice_send_each(
             users,
             key=f"council-meeting:{meeting.pk}:{meeting.starts_at:%Y%m%d%H%M}:{days}d",
             kind="council-meeting",
@@ -209,7 +199,7 @@ def _survey_notices() -> int:
         state=IssueState.RESOLVED, survey_closed_at__isnull=True, raised_by__user__isnull=False
     ).select_related("raised_by__user")
     for issue in open_surveys:
-        sent += _tell(
+        sent += notice_send_each(
             [issue.raised_by.user],
             key=f"council-survey:{issue.pk}:{issue.resolutions}",
             kind="council-survey",

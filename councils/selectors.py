@@ -6,7 +6,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from audit.models import Entry
 from community.access import Scope, scope_for, scope_q
@@ -321,3 +321,31 @@ def in_my_community(queryset, user, compound_lookup: str):
     return queryset.filter(
         Q(pk__in=visible.values("pk")) | Q(**{f"{compound_lookup}__path__startswith": community})
     )
+
+
+def with_progress(campaigns: QuerySet) -> QuerySet:
+    """Campaigns annotated with what was pledged and given, for money and hours, and the materials
+    pledges: in the campaigns' own query, whatever their number."""
+    given = Q(pledges__fulfilled_at__isnull=False)
+    return campaigns.annotate(
+        money_pledged=Sum("pledges__amount"),
+        money_given=Sum("pledges__amount", filter=given),
+        hours_pledged=Sum("pledges__hours"),
+        hours_given=Sum("pledges__hours", filter=given),
+        materials_pledges=Count("pledges", filter=Q(pledges__kind="materials")),
+    )
+
+
+# The progress's keys and the annotations of `with_progress` they come from.
+PROGRESS_FIELDS = {
+    "money_pledged": "money_pledged",
+    "money_given": "money_given",
+    "hours_pledged": "hours_pledged",
+    "hours_given": "hours_given",
+    "materials": "materials_pledges",
+}
+
+
+def progress_of(campaign) -> dict[str, int]:
+    """The progress of a campaign fetched through `with_progress`."""
+    return {key: getattr(campaign, name) or 0 for key, name in PROGRESS_FIELDS.items()}

@@ -96,21 +96,23 @@ def _pledge_row(pledge: Pledge, *, convener: bool) -> dict:
 def _campaign_rows(request, issue: Issue, bound: dict, *, convener: bool, only: Campaign | None = None):
     """The issue's campaigns (or `only` one), newest first, with their progress and pledges (the
     convener sees all of them, a resident their own): one query for the pledges, and
-    campaign_progress's one per campaign (an issue has one or two)."""
+    the campaigns with their progress in one more."""
     user, today = request.user, timezone.localdate()
     units = _my_units(user)
     may_pledge = bool(units) or _in_community(getattr(user, "person", None), issue)
     pledges = Pledge.objects.select_related("pledged_by__person", "organisation").order_by("created_at", "pk")
     if not convener:
         pledges = pledges.filter(pledged_by_id=user.pk)
-    campaigns = issue.campaigns.prefetch_related(
-        Prefetch("pledges", queryset=pledges, to_attr="shown_pledges")
-    ).order_by("-created_at", "-pk")
+    campaigns = (
+        selectors.with_progress(issue.campaigns.all())
+        .prefetch_related(Prefetch("pledges", queryset=pledges, to_attr="shown_pledges"))
+        .order_by("-created_at", "-pk")
+    )
     if only is not None:
         campaigns = campaigns.filter(pk=only.pk)
     rows = []
     for campaign in campaigns:
-        progress = services.campaign_progress(campaign)
+        progress = selectors.progress_of(campaign)
         is_open = campaign.closes_on >= today
         rows.append(
             {

@@ -87,6 +87,17 @@ def notice_send(
     return notice, True
 
 
+def notice_send_each(recipients, *, key: str, kind: str, title: str, url: str = "") -> int:
+    """`notice_send` to each recipient, keyed `<key>:<user id>` (once each); how many were new."""
+    created = 0
+    for recipient in recipients:
+        _notice, new = notice_send(
+            recipient=recipient, key=f"{key}:{recipient.pk}", kind=kind, title=title, url=url
+        )
+        created += new
+    return created
+
+
 def _existing(notice: Notice, recipient: User) -> Notice:
     if notice.recipient_id != recipient.pk:
         logger.warning(
