@@ -43,8 +43,9 @@ def test_secretary_signs_in_on_a_phone(live_server, new_page, screenshot):
     screenshot(page, "english")
 
     page.locator(".navbar-toggler").click()
-    page.locator("[data-testid=logout]:visible").click()
-    page.wait_for_url(f"{live_server.url}/")
+    # The page is already at "/": wait for the sign-out's own navigation, not for the URL.
+    with page.expect_navigation(url=f"{live_server.url}/"):
+        page.locator("[data-testid=logout]:visible").click()
     page.locator("a.site-signin").wait_for(state="attached")
     assert page.get_by_test_id("user-name").count() == 0
     screenshot(page, "signed-out")
