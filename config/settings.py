@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "points",
     "contracts",
     "councils",
+    "volunteers",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +244,13 @@ SPECTACULAR_SETTINGS = {
         "SeatKindEnum": "councils.models.SeatKind",
         "PledgeKindEnum": "councils.models.PledgeKind",
         "CouncilMeetingStateEnum": "councils.models.MeetingState",
+        "IssueCategoryEnum": "councils.models.IssueCategory",
+        "ServiceFieldEnum": "volunteers.workflow.ServiceField",
+        "ReportStateEnum": "volunteers.workflow.ReportState",
+        "WishStateEnum": "volunteers.workflow.WishState",
+        "WishCategoryEnum": "volunteers.workflow.WishCategory",
+        "ServiceOrderStateEnum": "volunteers.workflow.OrderState",
+        "ActivitySignupStateEnum": "volunteers.workflow.SignupState",
     },
 }
 
@@ -292,6 +300,15 @@ CONTRACT_RECTIFICATION_DAYS = env.int("CONTRACT_RECTIFICATION_DAYS", default=30)
 COUNCIL_TRIAGE_DAYS = env.int("COUNCIL_TRIAGE_DAYS", default=3)
 # Days the residents concerned have to rate a resolved issue (民评) before the survey closes.
 COUNCIL_SURVEY_DAYS = env.int("COUNCIL_SURVEY_DAYS", default=7)
+
+# Volunteers (volunteers/): an order dispatched or pooled and not accepted in this many hours returns
+# to the community; a done order not rated in this many days closes itself; open micro-wishes due
+# within this many days are pushed to the members of their grid; a check-in code is valid from this
+# many minutes before an activity starts until as long after it ends, and changes every few minutes.
+VOLUNTEER_ACCEPT_HOURS = env.int("VOLUNTEER_ACCEPT_HOURS", default=24)
+VOLUNTEER_RATE_DAYS = env.int("VOLUNTEER_RATE_DAYS", default=7)
+VOLUNTEER_WISH_PUSH_DAYS = env.int("VOLUNTEER_WISH_PUSH_DAYS", default=3)
+ACTIVITY_CHECKIN_MARGIN_MINUTES = env.int("ACTIVITY_CHECKIN_MARGIN_MINUTES", default=30)
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("points.api_urls")),
     path("", include("contracts.api_urls")),
     path("", include("councils.api_urls")),
+    path("", include("volunteers.api_urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("points/", include("points.urls")),
     path("contracts/", include("contracts.urls")),
     path("councils/", include("councils.urls")),
+    path("volunteers/", include("volunteers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

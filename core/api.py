@@ -26,6 +26,8 @@ __all__ = [
     "NOT_FOUND",
     "INVALID",
     "FORBIDDEN",
+    "CONFLICT",
+    "step_schema",
 ]
 
 ASCII_ID = re.compile(r"[0-9]{1,18}")
@@ -87,3 +89,17 @@ class ScopedViewSet(viewsets.GenericViewSet):
         if not ASCII_ID.fullmatch(str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))):
             raise Http404
         return super().get_object()
+
+
+CONFLICT = error_response(gettext_lazy("The state does not allow this step now. Nothing was changed."))
+
+
+def step_schema(summary, request=None, code=200, output=None, conflict=CONFLICT):
+    """The OpenAPI of a workflow step (`POST …/{id}/<verb>/`): its answer and the four refusals."""
+    from drf_spectacular.utils import extend_schema
+
+    return extend_schema(
+        summary=summary,
+        request=request,
+        responses={code: output, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: conflict},
+    )

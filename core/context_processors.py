@@ -17,6 +17,7 @@ NAV_LINKS: list[tuple[str, str, str, frozenset[str] | None]] = [
     ("contracts:mine", _("My contracts"), "file-earmark-text", frozenset({Role.UNIT_CONTACT, *STAFF_ROLES})),
     ("councils:board", _("Council results"), "bar-chart", None),
     ("councils:issues", _("My issues"), "chat-square-text", None),
+    ("volunteers:home", _("My service"), "heart", None),
     ("audit:entry_list", _("Public record"), "journal-check", None),
     ("audit:verify", _("Verify the public record"), "patch-check", None),
     ("points:wallet", _("My points"), "coin", None),

@@ -43,3 +43,26 @@ def run_once_per_period(job: str, period: str, work: Callable[[], dict[str, Any]
         if JobRun.objects.filter(job=job, period=period).exists():
             return None
         raise
+
+
+def register_beat_task(apps, *, name: str, crontab: dict[str, str], description: str) -> None:
+    """Put the task `name` on beat's database schedule at `crontab`, once (call it from a data migration).
+
+    `apps` is the migration's app registry (historical models), or `django.apps.apps`.
+    """
+    crontab_schedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    periodic_task = apps.get_model("django_celery_beat", "PeriodicTask")
+    periodic_tasks = apps.get_model("django_celery_beat", "PeriodicTasks")
+    schedule = crontab_schedule.objects.filter(**crontab).first() or crontab_schedule.objects.create(
+        **crontab
+    )
+    periodic_task.objects.get_or_create(
+        name=name, defaults={"task": name, "crontab": schedule, "description": description}
+    )
+    # Tell a running beat (DatabaseScheduler) that its schedule changed.
+    periodic_tasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+
+
+def unregister_beat_task(apps, *, name: str) -> None:
+    """The reverse of `register_beat_task` (for a migration's backwards step)."""
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()

@@ -17,7 +17,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from community.models import Area, Organisation, Person
-from core.api import FORBIDDEN, INVALID, NOT_FOUND, ScopedViewSet, VisiblePrimaryKeyField, error_response
+from core.api import (
+    FORBIDDEN,
+    NOT_FOUND,
+    ScopedViewSet,
+    VisiblePrimaryKeyField,
+    step_schema,
+)
 
 from . import selectors, services
 from .models import (
@@ -37,17 +43,6 @@ from .models import (
 )
 from .voting import ABSTAIN, Threshold
 from .workflow import IssueStep, Track
-
-CONFLICT = error_response(_("The state does not allow this step now. Nothing was changed."))
-
-
-def _step(summary, request=None, code=200, output=None):
-    return extend_schema(
-        summary=summary,
-        request=request,
-        responses={code: output, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
-    )
-
 
 # --- Councils and seats ---------------------------------------------------------------------------
 
@@ -249,7 +244,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         fresh = Issue.objects.select_related("compound").prefetch_related("events").get(pk=issue.pk)
         return Response(IssueDetailOutput(fresh, context=self.get_serializer_context()).data, status=code)
 
-    @_step(
+    @step_schema(
         _("Raise an issue in your compound (民提), or record one for a resident"),
         IssueInput,
         201,
@@ -264,7 +259,9 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         issue = services.issue_raise(actor=request.user, council=council, **values)
         return self._output(issue, status.HTTP_201_CREATED)
 
-    @_step(_("Triage the issue (四事分流): micro, small, big or hard"), TriageInput, 200, IssueDetailOutput)
+    @step_schema(
+        _("Triage the issue (四事分流): micro, small, big or hard"), TriageInput, 200, IssueDetailOutput
+    )
     @action(detail=True, methods=["post"])
     def triage(self, request, pk=None):
         data = TriageInput(data=request.data)
@@ -273,7 +270,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             services.issue_triage(actor=request.user, issue=self.get_object(), **data.validated_data)
         )
 
-    @_step(_("Do not take the issue up, with a reason"), IssueReasonInput, 200, IssueDetailOutput)
+    @step_schema(_("Do not take the issue up, with a reason"), IssueReasonInput, 200, IssueDetailOutput)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         data = IssueReasonInput(data=request.data)
@@ -282,7 +279,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             services.issue_reject(actor=request.user, issue=self.get_object(), **data.validated_data)
         )
 
-    @_step(_("Merge a duplicate into another open issue"), MergeInput, 200, IssueDetailOutput)
+    @step_schema(_("Merge a duplicate into another open issue"), MergeInput, 200, IssueDetailOutput)
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         data = MergeInput(data=request.data, context=self.get_serializer_context())
@@ -299,22 +296,24 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         )
         return self._output(issue)
 
-    @_step(_("The council decided: the issue goes to be handled"), NoteInput, 200, IssueDetailOutput)
+    @step_schema(_("The council decided: the issue goes to be handled"), NoteInput, 200, IssueDetailOutput)
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         return self._advance(request, IssueStep.DECIDE)
 
-    @_step(_("The street or department responded to an escalated issue"), NoteInput, 200, IssueDetailOutput)
+    @step_schema(
+        _("The street or department responded to an escalated issue"), NoteInput, 200, IssueDetailOutput
+    )
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
         return self._advance(request, IssueStep.RESPOND)
 
-    @_step(_("The issue is resolved"), NoteInput, 200, IssueDetailOutput)
+    @step_schema(_("The issue is resolved"), NoteInput, 200, IssueDetailOutput)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         return self._advance(request, IssueStep.RESOLVE)
 
-    @_step(_("Reopen a resolved issue"), NoteInput, 200, IssueDetailOutput)
+    @step_schema(_("Reopen a resolved issue"), NoteInput, 200, IssueDetailOutput)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         return self._advance(request, IssueStep.REOPEN)
@@ -324,7 +323,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         summary=_("The issue's discussion (云协商), oldest first"),
         responses={200: PostOutput(many=True)},
     )
-    @_step(_("Take part in the discussion of an open issue"), PostInput, 201, PostOutput)
+    @step_schema(_("Take part in the discussion of an open issue"), PostInput, 201, PostOutput)
     @action(detail=True, methods=["get", "post"])
     def posts(self, request, pk=None):
         issue = self.get_object()
@@ -335,7 +334,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         post = services.post_add(actor=request.user, issue=issue, **data.validated_data)
         return Response(PostOutput(post).data, status=status.HTTP_201_CREATED)
 
-    @_step(
+    @step_schema(
         _("Rate how the issue was resolved (民评): satisfied, basically, unsatisfied"),
         ResultRateInput,
         201,
@@ -443,14 +442,14 @@ class MotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             visible = Motion.objects.filter(Q(pk__in=visible.values("pk")) | Q(pk__in=seated.values("pk")))
         return visible.order_by("-opens_at", "-pk")
 
-    @_step(_("Draft a motion with its rule (民决)"), MotionInput, 201, MotionOutput)
+    @step_schema(_("Draft a motion with its rule (民决)"), MotionInput, 201, MotionOutput)
     def create(self, request):
         data = MotionInput(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         motion = services.motion_create(actor=request.user, **data.validated_data)
         return Response(MotionOutput(motion).data, status=status.HTTP_201_CREATED)
 
-    @_step(_("Change a draft motion's rule (refused once voting opened)"), RuleInput, 200, MotionOutput)
+    @step_schema(_("Change a draft motion's rule (refused once voting opened)"), RuleInput, 200, MotionOutput)
     @action(detail=True, methods=["post"], url_path="change-rule")
     def change_rule(self, request, pk=None):
         data = RuleInput(data=request.data)
@@ -460,12 +459,14 @@ class MotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         )
         return Response(MotionOutput(motion).data)
 
-    @_step(_("Open voting: the voting seats and the rule are fixed and published"), None, 200, MotionOutput)
+    @step_schema(
+        _("Open voting: the voting seats and the rule are fixed and published"), None, 200, MotionOutput
+    )
     @action(detail=True, methods=["post"])
     def open(self, request, pk=None):
         return Response(MotionOutput(services.motion_open(actor=request.user, motion=self.get_object())).data)
 
-    @_step(_("Vote for your seat"), VoteInput, 200, ReceiptOutput)
+    @step_schema(_("Vote for your seat"), VoteInput, 200, ReceiptOutput)
     @action(detail=True, methods=["post"])
     def vote(self, request, pk=None):
         data = VoteInput(data=request.data)
@@ -488,7 +489,7 @@ class MotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         token = services.ballot_token(motion, seat)
         return Response({"token": token, "voted": motion.ballots.filter(token=token).exists()})
 
-    @_step(_("Close voting after its window: the result by the stated rule"), None, 200, MotionOutput)
+    @step_schema(_("Close voting after its window: the result by the stated rule"), None, 200, MotionOutput)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         return Response(
@@ -570,14 +571,18 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     def _output(self, meeting, code=200):
         return Response(CouncilMeetingOutput(self.get_queryset().get(pk=meeting.pk)).data, status=code)
 
-    @_step(_("Schedule a council meeting with its agenda"), CouncilMeetingInput, 201, CouncilMeetingOutput)
+    @step_schema(
+        _("Schedule a council meeting with its agenda"), CouncilMeetingInput, 201, CouncilMeetingOutput
+    )
     def create(self, request):
         data = CouncilMeetingInput(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         meeting = services.meeting_schedule(actor=request.user, **data.validated_data)
         return self._output(meeting, status.HTTP_201_CREATED)
 
-    @_step(_("Record who attended, the minutes and the decisions"), MinutesInput, 200, CouncilMeetingOutput)
+    @step_schema(
+        _("Record who attended, the minutes and the decisions"), MinutesInput, 200, CouncilMeetingOutput
+    )
     @action(detail=True, methods=["post"])
     def record(self, request, pk=None):
         data = MinutesInput(data=request.data)
@@ -586,7 +591,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
             services.meeting_record(actor=request.user, meeting=self.get_object(), **data.validated_data)
         )
 
-    @_step(_("Approve the minutes and publish the summary"), SummaryInput, 200, CouncilMeetingOutput)
+    @step_schema(_("Approve the minutes and publish the summary"), SummaryInput, 200, CouncilMeetingOutput)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         data = SummaryInput(data=request.data)
@@ -595,7 +600,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
             services.meeting_approve(actor=request.user, meeting=self.get_object(), **data.validated_data)
         )
 
-    @_step(_("Cancel a scheduled meeting, with a reason"), IssueReasonInput, 200, CouncilMeetingOutput)
+    @step_schema(_("Cancel a scheduled meeting, with a reason"), IssueReasonInput, 200, CouncilMeetingOutput)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         data = IssueReasonInput(data=request.data)
@@ -690,7 +695,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         campaigns = selectors.in_my_community(Campaign.objects.all(), self.request.user, "council__compound")
         return selectors.with_progress(campaigns).order_by("-created_at", "-pk")
 
-    @_step(
+    @step_schema(
         _("Open a crowdfunding campaign for a decided project (居民众筹)"), CampaignInput, 201, CampaignOutput
     )
     def create(self, request):
@@ -701,7 +706,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
             CampaignOutput(self.get_queryset().get(pk=campaign.pk)).data, status=status.HTTP_201_CREATED
         )
 
-    @_step(_("Pledge money, hours of labour or materials"), PledgeInput, 201, PledgeOutput)
+    @step_schema(_("Pledge money, hours of labour or materials"), PledgeInput, 201, PledgeOutput)
     @action(detail=True, methods=["post"])
     def pledge(self, request, pk=None):
         data = PledgeInput(data=request.data)
@@ -720,7 +725,7 @@ class PledgeViewSet(mixins.ListModelMixin, ScopedViewSet):
             return Pledge.objects.none()
         return Pledge.objects.visible_to(self.request.user).order_by("-created_at", "-pk")
 
-    @_step(_("Record a pledge as given (labour earns points)"), None, 200, PledgeOutput)
+    @step_schema(_("Record a pledge as given (labour earns points)"), None, 200, PledgeOutput)
     @action(detail=True, methods=["post"])
     def fulfil(self, request, pk=None):
         return Response(
@@ -760,7 +765,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             return Task.objects.none()
         return Task.objects.visible_to(self.request.user).order_by("due_on", "pk")
 
-    @_step(_("Add a task to an issue being handled (民办)"), TaskInput, 201, TaskOutput)
+    @step_schema(_("Add a task to an issue being handled (民办)"), TaskInput, 201, TaskOutput)
     def create(self, request):
         data = TaskInput(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
@@ -768,7 +773,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             TaskOutput(services.task_add(actor=request.user, **data.validated_data)).data, status=201
         )
 
-    @_step(_("Report progress, with a photo; done marks the task done"), ReportInput, 200, TaskOutput)
+    @step_schema(_("Report progress, with a photo; done marks the task done"), ReportInput, 200, TaskOutput)
     @action(detail=True, methods=["post"])
     def report(self, request, pk=None):
         data = ReportInput(data=request.data)

@@ -23,6 +23,7 @@ from django.utils.translation import override
 
 from community.models import Role, RoleGrant, User
 from core.exceptions import ApplicationError
+from core.jobs import register_beat_task, unregister_beat_task
 from notices.services import notice_send_each
 
 from . import services
@@ -249,25 +250,12 @@ def councils_periodic(now: datetime | None = None) -> dict[str, int]:
 
 
 def register_schedule(apps=None) -> None:
-    """Put `councils.periodic` on beat's schedule, once per database (call it from a data migration).
-
-    `apps` is the migration's app registry (historical models); without it, the current models.
-    """
-    apps = apps or global_apps
-    crontab_schedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    periodic_task = apps.get_model("django_celery_beat", "PeriodicTask")
-    periodic_tasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    crontab = crontab_schedule.objects.filter(**SCHEDULE_CRONTAB).first() or crontab_schedule.objects.create(
-        **SCHEDULE_CRONTAB
+    """Put `councils.periodic` on beat's schedule, once per database (from a data migration)."""
+    register_beat_task(
+        apps or global_apps, name=JOB, crontab=SCHEDULE_CRONTAB, description=SCHEDULE_DESCRIPTION
     )
-    periodic_task.objects.get_or_create(
-        name=JOB, defaults={"task": JOB, "crontab": crontab, "description": SCHEDULE_DESCRIPTION}
-    )
-    # Tell a running beat (DatabaseScheduler) that its schedule changed.
-    periodic_tasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
 
 
 def unregister_schedule(apps=None) -> None:
     """The reverse of `register_schedule` (for the migration's backwards step)."""
-    apps = apps or global_apps
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=JOB).delete()
+    unregister_beat_task(apps or global_apps, name=JOB)

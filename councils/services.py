@@ -28,6 +28,7 @@ from community.access import scope_for
 from community.models import Area, AreaKind, Organisation, OrgKind, Person, Role, User
 from core.exceptions import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from core.outbox import enqueue
+from core.uploads import check_photo
 
 from . import voting, workflow
 from .models import (
@@ -55,8 +56,6 @@ from .workflow import IssueState, IssueStep, Track
 
 CONVENER_ROLES = (Role.COUNCIL_CONVENER, Role.COMMUNITY_SECRETARY, Role.STREET_ADMIN, Role.DISTRICT_ADMIN)
 RECORDER_ROLES = (Role.SOCIAL_WORKER, Role.COMMUNITY_SECRETARY)
-PHOTO_TYPES = (".jpg", ".jpeg", ".png")
-PHOTO_MAX_BYTES = 8 * 1024 * 1024
 # Days each track has before it is overdue (for a hard issue: the response from the street).
 TRACK_DAYS = {Track.MICRO: 7, Track.SMALL: 15, Track.BIG: 30, Track.HARD: 30}
 MAX_OPTIONS = 10
@@ -189,16 +188,6 @@ def seat_replace(*, actor: User | None, seat: Seat, person: Person, on: date) ->
 # --- Issues (民提) ------------------------------------------------------------------------------
 
 
-def _check_photo(photo) -> None:
-    if photo is None:
-        return
-    name = (getattr(photo, "name", "") or "").lower()
-    if not name.endswith(PHOTO_TYPES):
-        raise ValidationFailed(_("The photo must be a JPG or PNG picture."), code="photo_type")
-    if photo.size > PHOTO_MAX_BYTES:
-        raise ValidationFailed(_("The photo may be at most 8 MB."), code="photo_too_large")
-
-
 def _compound_of(area: Area | None) -> Area | None:
     if area is None:
         return None
@@ -267,7 +256,7 @@ def issue_raise(
     )
     if building is not None and (building.kind != AreaKind.BUILDING or _compound_of(building) != compound):
         raise ValidationFailed(_("Choose a building of this compound."), code="invalid_building")
-    _check_photo(photo)
+    check_photo(photo)
     issue = Issue.objects.create(
         council=council,
         compound=compound,
@@ -1112,7 +1101,7 @@ def task_report(*, actor: User, task: Task, note: str, photo=None, done: bool = 
         message=_("Say what was done, in at most 500 characters."),
         code="invalid_note",
     )
-    _check_photo(photo)
+    check_photo(photo)
     update = TaskUpdate.objects.create(task=task, note=note, photo=photo or "", by=actor)
     if done:
         task.done_at = timezone.now()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
@@ -17,6 +16,7 @@ from core.exceptions import ApplicationError
 from points.ledger import verify_ledger
 from points.models import Account, Transfer, TransferKind
 from points.services import InsufficientPoints, points_reverse, points_transfer
+from tests.concurrency import run_together
 from tests.points.ledger_world import balances, funded_world
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("require_postgres")]
@@ -25,41 +25,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 @pytest.fixture
 def ledger_world(district):
     return funded_world(district)
-
-
-def run_together(workers: int, work: Callable[[int], object]) -> tuple[list, list[BaseException]]:
-    """Run work(0..workers-1) in threads released at once; returns (results, unexpected errors).
-
-    An ApplicationError is a result (a refusal); anything else — a deadlock, a unique violation
-    that escaped — is an error.
-    """
-    start = threading.Barrier(workers)
-    results: list = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(n: int) -> None:
-        try:
-            start.wait()
-            try:
-                outcome = work(n)
-            except ApplicationError as refusal:
-                outcome = refusal
-            with lock:
-                results.append(outcome)
-        except BaseException as exc:  # reported by the test; a thread's exception would otherwise vanish
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results, errors
 
 
 def fresh(account: Account) -> Account:

@@ -5,17 +5,14 @@ Never oversold, never beyond the per-person limit, never refunded twice.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 
 from community import services as community_services
 from core.exceptions import ApplicationError
 from points import market as svc
 from points.ledger import verify_ledger
 from points.models import Redemption, Transfer
+from tests.concurrency import run_together
 from tests.factories import make_user
 from tests.points import market_support
 from tests.points.market_support import balance, give, make_item, stock
@@ -23,41 +20,6 @@ from tests.points.market_support import balance, give, make_item, stock
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("require_postgres")]
 
 market = market_support.market  # the fixture
-
-
-def run_together(workers: int, work: Callable[[int], object]) -> tuple[list, list[BaseException]]:
-    """Run work(0..workers-1) in threads released at once; (results, unexpected errors).
-
-    An ApplicationError is a result (a refusal); anything else (a deadlock, an escaped integrity
-    error) is an error.
-    """
-    start = threading.Barrier(workers)
-    results: list = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(n: int) -> None:
-        try:
-            start.wait()
-            try:
-                outcome = work(n)
-            except ApplicationError as refusal:
-                outcome = refusal
-            with lock:
-                results.append(outcome)
-        except BaseException as exc:  # reported by the test; a thread's exception would otherwise vanish
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results, errors
 
 
 def ten_residents(d) -> list:

@@ -24,9 +24,9 @@ from points.services import (
     points_transfer,
     wallet_for,
 )
+from tests.concurrency import run_together
 from tests.factories import UserFactory
 from tests.points.ledger_world import snapshot
-from tests.points.test_concurrency import run_together
 
 TILLS = 4
 
