@@ -39,13 +39,17 @@ def test_secretary_signs_in_on_a_phone(live_server, new_page, screenshot):
     # The language switch stays visible without opening the menu.
     page.get_by_test_id("language-switch").click()
     page.wait_for_function("document.documentElement.lang === 'en'")
+    # The menu button works once the page's scripts have run: wait for the load, not only the new <html>.
+    page.wait_for_load_state("load")
     assert page.get_by_test_id("language-switch").inner_text().strip() == "简体中文"
     screenshot(page, "english")
 
     page.locator(".navbar-toggler").click()
+    logout = page.locator("[data-testid=logout]:visible")
+    logout.wait_for(state="visible")
     # The page is already at "/": wait for the sign-out's own navigation, not for the URL.
     with page.expect_navigation(url=f"{live_server.url}/"):
-        page.locator("[data-testid=logout]:visible").click()
+        logout.click()
     page.locator("a.site-signin").wait_for(state="attached")
     assert page.get_by_test_id("user-name").count() == 0
     screenshot(page, "signed-out")
@@ -74,10 +78,13 @@ def test_secretary_signs_in_with_mobile_number_on_a_desktop(live_server, new_pag
 
     page.get_by_test_id("language-switch").click()
     page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_load_state("load")
     assert page.get_by_role("link", name="Back office", exact=True).is_visible()
 
     user_menu.click()
-    page.locator("[data-testid=logout]:visible").click()
-    page.wait_for_url(f"{live_server.url}/")
-    assert page.locator("a.site-signin").is_visible()
+    logout = page.locator("[data-testid=logout]:visible")
+    logout.wait_for(state="visible")
+    with page.expect_navigation(url=f"{live_server.url}/"):
+        logout.click()
+    page.locator("a.site-signin").wait_for(state="visible")
     assert page.locator("html").get_attribute("lang") == "en"  # the choice outlives the session
