@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "contracts",
     "councils",
     "volunteers",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +252,8 @@ SPECTACULAR_SETTINGS = {
         "WishCategoryEnum": "volunteers.workflow.WishCategory",
         "ServiceOrderStateEnum": "volunteers.workflow.OrderState",
         "ActivitySignupStateEnum": "volunteers.workflow.SignupState",
+        "LedgerKindEnum": "dashboards.models.LedgerKind",
+        "LedgerExportStateEnum": "dashboards.models.ExportState",
     },
 }
 
@@ -309,6 +312,13 @@ VOLUNTEER_ACCEPT_HOURS = env.int("VOLUNTEER_ACCEPT_HOURS", default=24)
 VOLUNTEER_RATE_DAYS = env.int("VOLUNTEER_RATE_DAYS", default=7)
 VOLUNTEER_WISH_PUSH_DAYS = env.int("VOLUNTEER_WISH_PUSH_DAYS", default=3)
 ACTIVITY_CHECKIN_MARGIN_MINUTES = env.int("ACTIVITY_CHECKIN_MARGIN_MINUTES", default=30)
+
+# Dashboards (dashboards/): the Party-and-people map's tile server, a URL template such as
+# "https://tiles.example.org/{z}/{x}/{y}.png" with its attribution; empty: a plain background, no
+# external service. Ledgers of more rows than LEDGER_SYNC_ROWS are built by a Celery job with progress.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
+LEDGER_SYNC_ROWS = env.int("LEDGER_SYNC_ROWS", default=2000)
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("contracts.api_urls")),
     path("", include("councils.api_urls")),
     path("", include("volunteers.api_urls")),
+    path("", include("dashboards.api_urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("councils/", include("councils.urls")),
     path("volunteers/", include("volunteers.urls")),
+    path("dashboards/", include("dashboards.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -18,6 +18,14 @@ NAV_LINKS: list[tuple[str, str, str, frozenset[str] | None]] = [
     ("councils:board", _("Council results"), "bar-chart", None),
     ("councils:issues", _("My issues"), "chat-square-text", None),
     ("volunteers:home", _("My service"), "heart", None),
+    ("dashboards:map", _("Party-and-people map"), "geo-alt", None),
+    # The administrators of the district, streets and communities (dashboards.areas.DASHBOARD_ROLES).
+    (
+        "dashboards:dashboard",
+        _("Dashboards"),
+        "speedometer2",
+        frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_SECRETARY, Role.SOCIAL_WORKER}),
+    ),
     ("audit:entry_list", _("Public record"), "journal-check", None),
     ("audit:verify", _("Verify the public record"), "patch-check", None),
     ("points:wallet", _("My points"), "coin", None),

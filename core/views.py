@@ -19,8 +19,11 @@ logger = logging.getLogger(__name__)
 
 
 def home(request):
-    """The public portal: what the platform is, the five steps, the district's headline figures."""
-    return render(request, "core/home.html", {"figures": headline_figures()})
+    """The public portal: what the platform is, the district's headline figures, the public pages (亮约
+    board, council results, the wish wall, the market, the map, the record's verification), the five steps."""
+    from dashboards.portal import portal_teasers
+
+    return render(request, "core/home.html", {"figures": headline_figures(), **portal_teasers()})
 
 
 def _check_database() -> tuple[bool, str]:

@@ -43,6 +43,39 @@ VENDOR_FILES: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("LICENSE", "LICENSE"),
         ],
     ),
+    # Charts of the dashboards: the whole library (no bundler), one file.
+    "echarts": (
+        "echarts",
+        [
+            ("dist/echarts.min.js", "echarts.min.js"),
+            ("LICENSE", "LICENSE"),
+        ],
+    ),
+    # The Party-and-people map (党群地图); tiles come from a configurable server, or none.
+    "leaflet": (
+        "leaflet",
+        [
+            ("dist/leaflet.js", "leaflet.js"),
+            ("dist/leaflet.js.map", "leaflet.js.map"),
+            ("dist/leaflet.css", "leaflet.css"),
+            ("dist/images/marker-icon.png", "images/marker-icon.png"),
+            ("dist/images/marker-icon-2x.png", "images/marker-icon-2x.png"),
+            ("dist/images/marker-shadow.png", "images/marker-shadow.png"),
+            ("dist/images/layers.png", "images/layers.png"),
+            ("dist/images/layers-2x.png", "images/layers-2x.png"),
+            ("LICENSE", "LICENSE"),
+        ],
+    ),
+    "leaflet.markercluster": (
+        "leaflet.markercluster",
+        [
+            ("dist/leaflet.markercluster.js", "leaflet.markercluster.js"),
+            ("dist/leaflet.markercluster.js.map", "leaflet.markercluster.js.map"),
+            ("dist/MarkerCluster.css", "MarkerCluster.css"),
+            ("dist/MarkerCluster.Default.css", "MarkerCluster.Default.css"),
+            ("MIT-LICENCE.txt", "LICENSE"),
+        ],
+    ),
 }
 
 
