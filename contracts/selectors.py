@@ -30,6 +30,17 @@ def live_signatures() -> Prefetch:
     return Prefetch("signatures", queryset=live.order_by("signed_at"), to_attr="live_signatures")
 
 
+def certificate_signatures(contract: Contract) -> QuerySet[Signature]:
+    """Every signature of `contract`, voided ones too, with signer, organisation and version: the signing
+    certificate as the parties and their staff see it (the certificate page and the print view)."""
+    return contract.signatures.select_related("organisation", "signer", "version").order_by("signed_at", "pk")
+
+
+def record_entries(contract: Contract) -> QuerySet[Entry]:
+    """The public-record entries about `contract`, in the record's order."""
+    return Entry.objects.filter(subject=f"contracts.Contract:{contract.pk}").order_by("seq")
+
+
 def public_contracts() -> QuerySet[Contract]:
     """Contracts the public may see (published, being evaluated, evaluated), with what their pages show."""
     return (

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from audit.models import Entry
 from community.access import get_visible_or_404
 from community.models import Area, AreaKind
 from core.exceptions import ApplicationError
@@ -519,10 +518,12 @@ class CertificateView(LoginRequiredMixin, View):
         )
         if contract.frozen_version is None:
             raise Http404
-        signatures = contract.signatures.select_related("organisation", "signer", "version").order_by(
-            "signed_at"
-        )
-        entries = Entry.objects.filter(subject=f"contracts.Contract:{contract.pk}").order_by("seq")
         return render(
-            request, self.template_name, {"contract": contract, "signatures": signatures, "entries": entries}
+            request,
+            self.template_name,
+            {
+                "contract": contract,
+                "signatures": selectors.certificate_signatures(contract),
+                "entries": selectors.record_entries(contract),
+            },
         )

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("dashboards.urls_figures")),
     path("", include("dashboards.urls_ledgers")),
     path("", include("dashboards.urls_map")),
+    path("", include("dashboards.urls_print")),
 ]

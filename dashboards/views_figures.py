@@ -58,6 +58,14 @@ def _switcher(user, area: Area) -> dict:
     }
 
 
+def _report_url(area: Area, period: Period) -> str:
+    """The printable monthly report of the period's last month (this month at the latest)."""
+    month = min(period.end, timezone.localdate())
+    if month < EARLIEST:
+        return ""
+    return reverse("dashboards:report_print", args=[area.pk, f"{month.year:04d}", f"{month.month:02d}"])
+
+
 def _refused(request, exc: ApplicationError):
     return render(
         request,
@@ -109,6 +117,7 @@ class DashboardView(LoginRequiredMixin, View):
                 "ranking": registry.evaluation_ranking(area, period),
                 "ranking_key": "contracts.evaluation_score",
                 "period_query": urlencode(period.as_params()),
+                "report_url": _report_url(area, period),
             }
         )
         context.update(chart_context(area=area, period=period))

@@ -24,7 +24,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from audit.models import Entry
 from contracts import selectors as contract_selectors
 from contracts.models import Contract, MenuKind, Side
 from contracts.workflow import PUBLIC_STATES
@@ -152,12 +151,10 @@ class ContractPrintView(View):
             "overall": contract_selectors.overall_progress(items, progress, milestones),
             # The certificate: as the certificate page shows it to the parties (every signature, voided
             # ones too, with signer and IP); to the public only the signatures that stand.
-            "signatures": contract.signatures.select_related("organisation", "signer", "version").order_by(
-                "signed_at", "pk"
-            )
+            "signatures": contract_selectors.certificate_signatures(contract)
             if full
             else contract.live_signatures,
-            "entries": Entry.objects.filter(subject=f"contracts.Contract:{contract.pk}").order_by("seq"),
+            "entries": contract_selectors.record_entries(contract),
             "public_url": request.build_absolute_uri(reverse("contracts:public", args=[contract.pk]))
             if public
             else "",

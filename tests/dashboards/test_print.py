@@ -272,3 +272,32 @@ def test_a_published_contract_prints_in_full_for_its_parties(w):
 
     assert str(w.community_signer) in text and "IP address" in text
     assert 'data-testid="public-link"' in text
+
+
+# --- Where the print views are linked from ---------------------------------------------------------
+
+
+def test_the_contract_pages_link_the_print_view_once_signed(w, client):
+    unsigned = contract_in(w, ContractState.AGREED)
+    signed = contract_in(w, ContractState.PUBLISHED)
+    secretary = signed_in(w.d.secretary1)
+
+    for contract, linked in ((unsigned, False), (signed, True)):
+        for page in (f"/contracts/mine/{contract.pk}/", f"/contracts/mine/{contract.pk}/certificate/"):
+            response = secretary.get(page)
+            if response.status_code == 404:  # the certificate exists once a version is frozen
+                assert page.endswith("certificate/") and not linked
+                continue
+            assert response.status_code == 200, page
+            assert (print_url(contract) in response.content.decode()) is linked, page
+    # The public contract page links the public print view.
+    assert print_url(signed) in client.get(f"/contracts/{signed.pk}/").content.decode()
+
+
+def test_the_dashboard_links_the_monthly_report_and_the_ledgers(district):
+    client = signed_in(district.street_admin)
+
+    text = client.get(f"/dashboards/{district.street1.pk}/?from=2026-01-01&to=2026-03-31").content.decode()
+
+    assert f'href="{report_url(district.street1, "2026-03")}"' in text
+    assert f"/dashboards/ledgers/?area={district.street1.pk}&amp;from=2026-01-01&amp;to=2026-03-31" in text
