@@ -36,7 +36,20 @@ class Command(BaseCommand):
             if not 0 < factor <= 1:
                 raise CommandError("--scale must be between 0 and 1")
         if factor is not None:
-            raise CommandError("District-scale data is not built yet; run seed_demo without --scale.")
+            from community.models import Area, AreaKind
+            from core.models import JobRun
+            from core.scale import SCALE_JOB, seed_scale
+
+            if (
+                not JobRun.objects.filter(job=SCALE_JOB).exists()
+                and Area.objects.filter(kind=AreaKind.DISTRICT).exists()
+            ):
+                raise CommandError(
+                    "District-scale data goes into a database of its own: this one already has a district "
+                    "(the demo's?). Point DATABASE_URL at an empty database and migrate it first."
+                )
+            seed_scale(factor, stdout=self.stdout)
+            return
         ctx = DemoContext(stdout=self.stdout, style=self.style)
         started = time.monotonic()
         for config in apps.get_app_configs():
