@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -24,6 +24,15 @@ def home(request):
     from dashboards.portal import portal_teasers
 
     return render(request, "core/home.html", {"figures": headline_figures(), **portal_teasers()})
+
+
+ROBOTS_TXT = "User-agent: *\nDisallow: /admin/\nDisallow: /api/\nDisallow: /accounts/\n"
+
+
+def robots_txt(request):
+    """Crawlers may read the public pages, not the back office, the API or the sign-in pages. No query:
+    it is also the trivial view the HTTP benchmark measures the server against (BENCHMARKS.md)."""
+    return HttpResponse(ROBOTS_TXT, content_type="text/plain; charset=utf-8")
 
 
 def _check_database() -> tuple[bool, str]:

@@ -278,3 +278,13 @@ def test_healthz_reports_database_and_broker(client, db):
     data = response.json()
     assert {"status", "database", "broker"} <= data.keys()
     assert data["database"] == "ok"
+
+
+def test_robots_txt_keeps_crawlers_out_of_the_back_office_without_a_query(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/robots.txt")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert "Disallow: /admin/" in text and "Disallow: /api/" in text
