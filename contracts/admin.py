@@ -41,6 +41,10 @@ class ContactInline(ScopedInlineMixin, admin.TabularInline):
     can_delete = False
     verbose_name_plural = _("contacts and authorised signers")
 
+    def get_queryset(self, request):
+        # Each row is titled with its user.
+        return super().get_queryset(request).select_related("user")
+
 
 @admin.register(Pairing)
 class PairingAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -100,17 +104,27 @@ class VersionInline(ReadOnlyInline):
     fields = ["number", "note", "text_hash", "created_by", "created_at"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # Each row is titled with its contract; the columns name people and organisations.
+        return super().get_queryset(request).select_related("contract", "created_by")
+
 
 class SignatureInline(ReadOnlyInline):
     model = Signature
     fields = ["side", "organisation", "signer", "signed_at", "text_hash", "voided_at"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("contract", "organisation", "signer")
+
 
 class EventInline(ReadOnlyInline):
     model = ContractEvent
     fields = ["at", "step", "from_state", "to_state", "actor", "note"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("contract", "actor")
 
 
 @admin.register(Contract)

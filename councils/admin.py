@@ -12,6 +12,9 @@ class SeatInline(ReadOnlyInline):
     fields = ["kind", "person", "voting", "since", "until"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("person")
+
 
 @admin.register(Council)
 class CouncilAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -28,6 +31,10 @@ class EventInline(ReadOnlyInline):
     model = IssueEvent
     fields = ["at", "step", "from_state", "to_state", "actor", "note"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # Each row is titled with its issue.
+        return super().get_queryset(request).select_related("issue", "actor")
 
 
 @admin.register(Issue)
@@ -120,6 +127,10 @@ class PledgeInline(ReadOnlyInline):
     model = Pledge
     fields = ["kind", "amount", "hours", "what", "organisation", "fulfilled_at"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # Each row is titled with its campaign.
+        return super().get_queryset(request).select_related("campaign", "organisation")
 
 
 @admin.register(Campaign)

@@ -12,6 +12,8 @@ import shutil
 import pytest
 from django.conf import settings
 
+from tests import nplusone
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -96,6 +98,26 @@ def district(db):
     from tests.factories import build_district
 
     return build_district()
+
+
+@pytest.fixture(autouse=True)
+def _no_n_plus_one(request):
+    """Every request in a test is checked for N+1 queries (tests/nplusone.py, django-zeal).
+
+    A test that must render a page with a query per row says why with
+    `@pytest.mark.allow_n_plus_one("reason")`.
+    """
+    marker = request.node.get_closest_marker("allow_n_plus_one")
+    if marker is None:
+        yield
+        return
+    if not marker.args or not str(marker.args[0]).strip():
+        pytest.fail("@pytest.mark.allow_n_plus_one needs a reason")
+    token = nplusone.checking.set(False)
+    try:
+        yield
+    finally:
+        nplusone.checking.reset(token)
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,9 @@ class OrderEventInline(ReadOnlyInline):
     fields = ["created_at", "step", "from_state", "to_state", "actor", "note"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
 
 @admin.register(ServiceOrder)
 class ServiceOrderAdmin(ScopedAdminMixin, admin.ModelAdmin):

@@ -17,11 +17,18 @@ class WishClaimInline(ReadOnlyInline):
     fields = ["user", "claimed_at"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # Each row is titled with its user and wish.
+        return super().get_queryset(request).select_related("user", "wish")
+
 
 class WishEventInline(ReadOnlyInline):
     model = WishEvent
     fields = ["created_at", "step", "from_state", "to_state", "actor", "note"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
 
 @admin.register(Wish)
