@@ -41,8 +41,7 @@ from contracts.models import Meeting as ConsultationMeeting
 from contracts.workflow import ContractState, ContractStep
 from councils.models import Issue, ResultRating, Satisfaction
 from councils.workflow import IssueState
-from points.models import AccountKind, Transfer
-from points.selectors import EARNED_KINDS
+from points.models import Flow, FlowKind
 from volunteers.models import Report, ServiceOrder, Signup, Wish
 from volunteers.workflow import OrderState, ReportState, SignupState, WishState
 
@@ -161,15 +160,13 @@ TREND_MEASURES: tuple[Measure, ...] = (
         "points_issued",
         gettext_lazy("Points issued"),
         POINTS,
-        lambda area, period: Transfer.objects.filter(
-            **within(area, "destination__area"),
-            kind__in=EARNED_KINDS,
-            destination__kind=AccountKind.WALLET,
-            reversed_by__isnull=True,
-            **_between("created_at", period),
+        # The totals per community and day (points.flows), not the transfers themselves.
+        lambda area, period: Flow.objects.filter(
+            flow=FlowKind.ISSUED, **within(area, "area"), **_on_days("day", period)
         ),
-        "created_at",
+        "day",
         lambda: Sum("amount"),
+        is_date=True,
     ),
 )
 MEASURES_BY_KEY = {measure.key: measure for measure in TREND_MEASURES}
@@ -306,7 +303,7 @@ def comparison(*, area: Area, period: Period) -> dict[str, Any]:
             orders = MEASURES_BY_KEY["orders_done"].rows(area, period)
             spread(_grouped(orders, area, "community", n=Count("id")), orders_done="n")
             earnings = MEASURES_BY_KEY["points_issued"].rows(area, period)
-            spread(_grouped(earnings, area, "destination__area", n=Sum("amount")), points_issued="n")
+            spread(_grouped(earnings, area, "area", n=Sum("amount")), points_issued="n")
 
     total = {key: sum(v[key] for v in values.values()) for key in keys if key != "resolution_rate"}
     if "resolution_rate" in keys:

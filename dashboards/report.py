@@ -34,8 +34,7 @@ from contracts.models import Meeting as ContractMeeting
 from councils.models import Issue, MeetingState
 from councils.models import Meeting as CouncilMeeting
 from councils.workflow import IssueState
-from points.models import AccountKind, Transfer, TransferKind
-from points.selectors import EARNED_KINDS
+from points.models import Flow, FlowKind
 from volunteers.models import Activity, Report, ServiceOrder, Signup, Wish
 from volunteers.workflow import OrderState, ReportState, SignupState, WishState
 
@@ -170,21 +169,13 @@ def report_figures(*, area: Area | None = None, period: Period | None = None) ->
         .aggregate(hours=Sum("hours"))["hours"]
     )
 
-    wallets = (
-        Q(destination__kind=AccountKind.WALLET)
-        & Q(kind__in=EARNED_KINDS)
-        & _within(area, "destination__area")
-    )
-    wallets |= (
-        Q(source__kind=AccountKind.WALLET) & Q(kind=TransferKind.REDEMPTION) & _within(area, "source__area")
-    )
-    points = (
-        Transfer.objects.filter(wallets, _in_time("created_at", period), reversed_by__isnull=True)
-        .order_by()
-        .aggregate(
-            issued=Sum("amount", filter=Q(kind__in=EARNED_KINDS)),
-            spent=Sum("amount", filter=Q(kind=TransferKind.REDEMPTION)),
-        )
+    # Summed from the totals per community and day (points.flows), not from the transfers.
+    flows = Flow.objects.filter(_within(area, "area"))
+    if period is not None:
+        flows = flows.filter(day__gte=period.start, day__lte=period.end)
+    points = flows.order_by().aggregate(
+        issued=Sum("amount", filter=Q(flow=FlowKind.ISSUED)),
+        spent=Sum("amount", filter=Q(flow=FlowKind.SPENT)),
     )
 
     return ReportFigures(

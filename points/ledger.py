@@ -36,6 +36,7 @@ REVERSAL_OF_REVERSAL = "reversal_of_reversal"
 REVERSAL_MISMATCH = "reversal_mismatch"
 REVERSED_TWICE = "reversed_twice"
 TILL_MISMATCH = "till_mismatch"
+FLOW_MISMATCH = "flow_mismatch"
 
 # Moves of kind "till" go between an issuing account and one of its own tills (ADR 0006).
 _TILL_SQL = """
@@ -262,7 +263,25 @@ def verify_ledger() -> LedgerReport:
     with connection.cursor() as cursor:
         _check_accounts(cursor, report)
         _check_transfers(cursor, report)
+    _check_flows(report)
     return report
+
+
+def _check_flows(report: LedgerReport) -> None:
+    """The dashboards' totals per community and day (points.flows) against the transfers."""
+    from .flows import mismatches
+
+    count, first = mismatches()
+    for flow, area_id, day, expected, counted in first:
+        report.breaches.append(
+            Breach(
+                FLOW_MISMATCH,
+                f"points {flow} in area {area_id} on {day}: the transfers make {expected}, the "
+                f"dashboards' totals {counted} (manage.py shell: points.flows.rebuild() recomputes them)",
+            )
+        )
+    if count > len(first):
+        report.breaches.append(Breach(FLOW_MISMATCH, f"… and {count - len(first)} more day totals differ"))
 
 
 # --- The nightly check -------------------------------------------------------------------------

@@ -719,3 +719,79 @@ class ManualAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.amount}"
+
+
+# --- Flows: points issued and spent per community and local day (points.flows, ADR 0010) ----------
+
+
+class FlowKind(models.TextChoices):
+    ISSUED = "issued", _("Points issued")
+    SPENT = "spent", _("Points spent")
+
+
+class _FlowRow(models.Model):
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.flow} {self.amount}"
+
+
+class FlowDay(_FlowRow):
+    """Points issued into (or spent from) the wallets of one community on one local day, net of the
+    reversals known when the day's moves were folded in. Written only by `points.flows.fold`."""
+
+    flow = models.CharField(_("flow"), max_length=8, choices=FlowKind.choices)
+    area = models.ForeignKey(
+        "community.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    day = models.DateField(_("day"))
+    amount = models.BigIntegerField(_("points"), default=0)
+
+    class Meta:
+        verbose_name = _("points flow of a day")
+        verbose_name_plural = _("points flows by day")
+        constraints = [models.UniqueConstraint(fields=["flow", "area", "day"], name="points_flowday_unique")]
+        indexes = [models.Index(fields=["flow", "day"], name="points_flowday_day_idx")]
+
+
+class FlowPending(_FlowRow):
+    """One move not yet folded into FlowDay: written by a database trigger on every transfer that
+    issues or spends points of a wallet (or reverses one), in the transfer's own transaction."""
+
+    flow = models.CharField(_("flow"), max_length=8, choices=FlowKind.choices)
+    area = models.ForeignKey(
+        "community.Area",
+        verbose_name=_("area"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+    )
+    day = models.DateField(_("day"))
+    amount = models.BigIntegerField(_("points"))
+
+    class Meta:
+        verbose_name = _("points flow not yet folded")
+        verbose_name_plural = _("points flows not yet folded")
+
+
+class Flow(_FlowRow):
+    """FlowDay and FlowPending together (the database view points_flow, read in one statement):
+    what the dashboards sum instead of the transfers. Never written."""
+
+    flow = models.CharField(_("flow"), max_length=8, choices=FlowKind.choices)
+    area = models.ForeignKey(
+        "community.Area",
+        verbose_name=_("area"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+    )
+    day = models.DateField(_("day"))
+    amount = models.BigIntegerField(_("points"))
+
+    class Meta:
+        managed = False
+        db_table = "points_flow"
+        verbose_name = _("points flow")
+        verbose_name_plural = _("points flows")

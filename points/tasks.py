@@ -86,3 +86,14 @@ def redemptions_expire_task() -> int:
     from .market import redemptions_expire
 
     return redemptions_expire()
+
+
+@shared_task(name="points.fold_flows")
+def fold_flows_task() -> int:
+    """Every five minutes from beat: pending flows into the days' totals (points.flows.fold).
+
+    Safe twice or at once: each pending row is taken by one fold only; the totals read the same
+    before and after (the view `points_flow` counts both tables)."""
+    from .flows import fold
+
+    return fold()
