@@ -1,12 +1,14 @@
 from django.urls import path
 
+from core.pagecache import public_page
+
 from . import views
 
 app_name = "contracts"
 
 urlpatterns = [
-    path("", views.BoardView.as_view(), name="board"),
-    path("<int:pk>/", views.PublicContractView.as_view(), name="public"),
+    path("", public_page(views.BoardView.as_view()), name="board"),
+    path("<int:pk>/", public_page(views.PublicContractView.as_view()), name="public"),
     path("<int:pk>/rate/", views.PublicRateView.as_view(), name="rate"),
     path("menus/", views.MenusView.as_view(), name="menus"),
     path("mine/", views.MyContractsView.as_view(), name="mine"),

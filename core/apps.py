@@ -7,3 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Platform core")
+
+    def ready(self) -> None:
+        from .pagecache import connect_invalidation
+
+        connect_invalidation()

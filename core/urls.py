@@ -1,7 +1,8 @@
 from django.urls import path
 
 from . import views
+from .pagecache import public_page
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", public_page(views.home), name="home"),
 ]

@@ -2,12 +2,14 @@
 
 from django.urls import include, path
 
+from core.pagecache import public_page
+
 from . import views
 
 app_name = "councils"
 
 urlpatterns = [
-    path("board/", views.BoardView.as_view(), name="board"),
+    path("board/", public_page(views.BoardView.as_view()), name="board"),
     path("issues/", views.IssueListView.as_view(), name="issues"),
     path("issues/new/", views.IssueCreateView.as_view(), name="issue_create"),
     path("issues/<int:pk>/", views.IssueDetailView.as_view(), name="issue"),

@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from core.pagecache import public_page
+
 from . import views_map
 
 urlpatterns = [
-    path("map/", views_map.MapView.as_view(), name="map"),
+    path("map/", public_page(views_map.MapView.as_view()), name="map"),
 ]

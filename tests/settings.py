@@ -13,3 +13,4 @@ MIDDLEWARE = ["tests.nplusone.zeal_middleware", *MIDDLEWARE]
 ZEAL_RAISE = False
 # A relation loaded lazily on two rows of one queryset, at the same line, is an N+1.
 ZEAL_NPLUSONE_THRESHOLD = 2
+PUBLIC_PAGE_CACHE_SECONDS = 0  # pages are rendered afresh in tests; tests/core/test_pagecache.py turns it on
