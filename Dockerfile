@@ -25,4 +25,5 @@ RUN python manage.py vendor_assets \
 
 USER platform
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# config/gunicorn.conf.py: workers from WEB_CONCURRENCY (default 2 x cores + 1), timeouts, access log.
+CMD ["gunicorn", "--config", "config/gunicorn.conf.py"]

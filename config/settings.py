@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -100,6 +101,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction pooling, a cursor kept open across transactions may land on
+    # another server connection: `.iterator()` must then read client-side (README "Beyond one machine").
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
 IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -157,6 +161,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 
 # --- Cache, broker, jobs ----------------------------------------------------------------------
+# Public pages served from the cache to visitors without a session (core.pagecache); 0 turns it off.
+PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=60)
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -188,6 +194,36 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One queue per kind of job, so that each kind can have workers of its own and a backlog of one kind
+# (a district's e-mail, a slow nightly scan) does not hold up the others (README, "Beyond one machine").
+# The rest (the outbox relay, ledger exports, anything not routed) keeps Celery's default queue name,
+# `celery`, so that messages queued before the split, and retries a worker holds, still find a reader.
+# Each queue has its own routing key: bound with the default key, a queue would get a copy of every
+# default message. A worker started without -Q reads all of them; rundemo, tests/worker.py and
+# docker-compose.yml name theirs, and tests/core/test_queues.py checks that every task is read.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name, routing_key=name)
+    for name in (
+        "celery",
+        "notices",  # sending: e-mails (retried with back-off) and due reminders, every minute
+        "ledger",  # points transfers; they lock accounts' rows, so a worker of their own bounds how many at once
+        "periodic",  # beat's scans of every app and the nightly ledger check
+    )
+]
+CELERY_TASK_ROUTES = {
+    "notices.email_notice": {"queue": "notices"},
+    "notices.send_due_reminders": {"queue": "notices"},
+    "points.award_for_event": {"queue": "ledger"},
+    "points.expire_points": {"queue": "ledger"},
+    "points.expire_redemptions": {"queue": "ledger"},
+    "contracts.daily": {"queue": "periodic"},
+    "councils.periodic": {"queue": "periodic"},
+    "volunteers.periodic": {"queue": "periodic"},
+    "points.verify_ledger_nightly": {"queue": "periodic"},
+    "points.expiry_notice": {"queue": "periodic"},
+    "points.fold_flows": {"queue": "periodic"},
+}
 # How long the outbox relay waits for the broker before leaving a message for the next pass.
 OUTBOX_SEND_TIMEOUT = env.float("OUTBOX_SEND_TIMEOUT", default=2.0)
 

@@ -122,10 +122,11 @@ def broker_unreachable() -> Iterator[None]:
 class CeleryProcess:
     """`celery -A config worker` (optionally with `beat`) started and stopped around a test."""
 
-    def __init__(self, workdir: Path, *, beat: bool = False, concurrency: int = 2):
+    def __init__(self, workdir: Path, *, beat: bool = False, concurrency: int = 2, queues: str = ""):
         self.workdir = workdir
         self.beat = beat
         self.concurrency = concurrency
+        self.queues = queues  # comma-separated for -Q; empty: every queue
         self.name = f"test-{uuid.uuid4().hex[:8]}"
         self.log_path = workdir / f"{self.name}.log"
         self.beat_log_path = workdir / f"{self.name}-beat.log"
@@ -165,28 +166,30 @@ class CeleryProcess:
         self._procs.append(proc)
         return proc
 
+    def worker_arguments(self) -> list[str]:
+        """`celery -A config` arguments of the worker: by default every queue, as the demo's worker reads."""
+        from config.celery import all_queues
+
+        return [
+            "worker",
+            "--loglevel=INFO",
+            "-P",
+            "prefork",
+            "-c",
+            str(self.concurrency),
+            "-Q",
+            self.queues or all_queues(),
+            "-n",
+            f"{self.name}@%h",
+            # Alone and quick to start: no syncing with other workers that may share the broker.
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ]
+
     def start(self, extra_env: dict[str, str] | None = None) -> CeleryProcess:
         self._env = self.environment(extra_env or {})
-        worker = self._spawn(
-            [
-                "worker",
-                "--loglevel=INFO",
-                "-P",
-                "prefork",
-                "-c",
-                str(self.concurrency),
-                "-Q",
-                "celery",
-                "-n",
-                f"{self.name}@%h",
-                # Alone and quick to start: no syncing with other workers that may share the broker.
-                "--without-mingle",
-                "--without-gossip",
-                "--without-heartbeat",
-            ],
-            self._env,
-            self.log_path,
-        )
+        worker = self._spawn(self.worker_arguments(), self._env, self.log_path)
         self.wait_for(lambda: " ready." in self.log(), READY_TIMEOUT, "the worker to be ready", proc=worker)
         if self.beat:
             self.start_beat()

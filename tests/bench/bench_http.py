@@ -6,11 +6,11 @@ Not a test (pytest collects test_*.py only). Run from the repository root:
 
 For each size it uses the database `tests/bench/bench_queries.py` prepares (`yc_bench_queries_<size>`,
 created, migrated and seeded when missing; "demo" is the small demo district of `seed_demo`), starts
-gunicorn with production settings (DEBUG off, `--workers` workers, persistent connections) on a free
-loopback port, and measures, for the trivial view `/robots.txt` (no query) and the ten busiest
-pages and APIs of the platform (the public portal, the 亮约 board, the council results, the wish
-wall, the map and its points, a contract's public page, a member's "my service", a secretary's
-dashboard and the stats API):
+gunicorn with production settings (DEBUG off, persistent connections) and production's
+`config/gunicorn.conf.py` with `--workers` workers on a free loopback port, and measures, for the
+trivial view `/robots.txt` (no query) and the ten busiest pages and APIs of the platform (the public
+portal, the 亮约 board, the council results, the wish wall, the map and its points, a contract's
+public page, a member's "my service", a secretary's dashboard and the stats API):
 
   1. saturation: `--clients` closed-loop clients (keep-alive connections, one request in flight
      each) for `--seconds`: requests/s, and the ratio to the trivial view's (goal ≥ 0.4);
@@ -192,12 +192,21 @@ def start_server(url: str, workers: int) -> tuple[subprocess.Popen, int]:
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "config.wsgi:application",
+            # Production's settings (worker class, threads, timeouts, preloading), except what the
+            # command line below sets: the address, the number of workers, no access log on the
+            # console (its lines are still formatted), no worker replaced in the middle of a phase.
+            "--config",
+            str(ROOT / "config" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
             "--log-level",
             "warning",
+            "--access-logfile",
+            os.devnull,
+            "--max-requests",
+            "0",
         ],
         cwd=ROOT,
         env=env,
@@ -359,7 +368,9 @@ def main() -> int:
         return 0
 
     print(
-        f"gunicorn --workers {args.workers}; {args.clients} clients; {args.seconds:g} s per phase", flush=True
+        f"gunicorn -c config/gunicorn.conf.py --workers {args.workers}; {args.clients} clients; "
+        f"{args.seconds:g} s per phase",
+        flush=True,
     )
     small = run_size(args.small, args, None)
     large = run_size(args.large, args, {name: row["half_rate"] for name, row in small.items()})

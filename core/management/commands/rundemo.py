@@ -10,7 +10,30 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from config.celery import all_queues
 from core.seeding import DEMO_PASSWORD
+
+
+def demo_commands(addr: str) -> dict[str, list[str]]:
+    """The demo's three processes: the web server, one worker for every kind of job, and beat."""
+    python = sys.executable
+    return {
+        "web": [python, "manage.py", "runserver", addr, "--noreload"],
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            # Every queue of CELERY_TASK_QUEUES (config/settings.py): the demo has one worker.
+            "--queues",
+            all_queues(),
+        ],
+        "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
+    }
 
 
 class Command(BaseCommand):
@@ -20,22 +43,8 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000")
 
     def handle(self, *args, addr: str, **options):
-        python = sys.executable
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        commands = {
-            "web": [python, "manage.py", "runserver", addr, "--noreload"],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-            ],
-            "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
-        }
+        commands = demo_commands(addr)
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603
         self.stdout.write(
             self.style.SUCCESS(f"\nThe platform is up at http://{addr}/  (back office: /admin/)")
