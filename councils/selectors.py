@@ -201,16 +201,15 @@ def board_figures(
     communities = list(
         Area.objects.filter(pk__in=set().union(*ancestors.values()), kind=AreaKind.COMMUNITY).order_by("path")
     )
-    rows = []
-    for area in communities:
-        figures = Figures()
-        for pk, ids in ancestors.items():
-            if area.pk in ids:
-                figures.raised += by_compound[pk].raised
-                figures.resolved += by_compound[pk].resolved
-                figures.days += by_compound[pk].days
-        rows.append(BoardRow(area, figures))
-    return total, rows
+    # Each compound added to the community above it: once per compound, not communities × compounds.
+    by_community = {area.pk: Figures() for area in communities}
+    for pk, ids in ancestors.items():
+        for community_id in ids & by_community.keys():
+            figures = by_community[community_id]
+            figures.raised += by_compound[pk].raised
+            figures.resolved += by_compound[pk].resolved
+            figures.days.extend(by_compound[pk].days)
+    return total, [BoardRow(area, by_community[area.pk]) for area in communities]
 
 
 @dataclass
