@@ -51,6 +51,8 @@ def _cacheable(request) -> bool:
         return False
     if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
         return False
+    if "HTTP_AUTHORIZATION" in request.META:  # an API client with a token: answered as itself
+        return False
     # No session cookie: the visitor is anonymous (read without a database query).
     return not request.user.is_authenticated
 
@@ -71,18 +73,24 @@ def bump() -> None:
         cache.add(GENERATION_KEY, 1, timeout=None)
 
 
-def _key(request) -> str:
-    return f"public-page:{_generation()}:{request.LANGUAGE_CODE}:{request.get_full_path()}"
+def _key(request, *, by_accept: bool) -> str:
+    accept = f":{request.META.get('HTTP_ACCEPT', '')}" if by_accept else ""
+    return f"public-page:{_generation()}:{request.LANGUAGE_CODE}{accept}:{request.get_full_path()}"
 
 
-def public_page(view):
-    """Serve `view`'s page from the cache to visitors without a session (see the module's text)."""
+def public_page(view=None, *, by_accept: bool = False):
+    """Serve `view`'s page from the cache to visitors without a session (see the module's text).
+
+    `by_accept`: for an API view, whose answer depends on the Accept header (JSON or the browsable API).
+    """
+    if view is None:
+        return functools.partial(public_page, by_accept=by_accept)
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not _cacheable(request):
             return view(request, *args, **kwargs)
-        key = _key(request)
+        key = _key(request, by_accept=by_accept)
         stored = cache.get(key)
         if stored is not None:
             content, content_type = stored

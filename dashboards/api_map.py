@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from community.models import Area
 from core.api import error_response
 from core.exceptions import NotFound, ValidationFailed
+from core.pagecache import public_page
 
 from .map import PointKind, feature_collection, kinds_from, map_points
 
@@ -117,5 +118,5 @@ class MapPointsApi(APIView):
 
 
 urlpatterns = [
-    path("map-points/", MapPointsApi.as_view(), name="map-points"),
+    path("map-points/", public_page(MapPointsApi.as_view(), by_accept=True), name="map-points"),
 ]

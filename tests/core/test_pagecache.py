@@ -102,3 +102,18 @@ def test_nothing_is_cached_when_turned_off(settings, district):
     settings.PUBLIC_PAGE_CACHE_SECONDS = 0
     visitor().get("/")
     assert queries_of(visitor(), "/") > 0
+
+
+def test_the_public_map_api_is_cached_by_accept_header_and_not_for_token_clients(district):
+    first = visitor().get("/api/v1/map-points/", HTTP_ACCEPT="application/json")
+    assert first.status_code == 200 and first["Content-Type"].startswith("application/json")
+    with CaptureQueriesContext(connection) as ctx:
+        again = visitor().get("/api/v1/map-points/", HTTP_ACCEPT="application/json")
+    assert len(ctx) == 0 and again.json() == first.json()
+    assert again["Content-Type"] == first["Content-Type"]
+    # Another Accept header is another answer (the browsable API), not the JSON kept for the first.
+    html = visitor().get("/api/v1/map-points/", HTTP_ACCEPT="text/html")
+    assert html["Content-Type"].startswith("text/html")
+    with CaptureQueriesContext(connection) as ctx:
+        visitor().get("/api/v1/map-points/", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION="Token nothing")
+    assert len(ctx) > 0
