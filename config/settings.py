@@ -163,6 +163,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 # --- Cache, broker, jobs ----------------------------------------------------------------------
 # Public pages served from the cache to visitors without a session (core.pagecache); 0 turns it off.
 PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=60)
+# The dashboards' figures and charts per area and period, shared by everyone who looks (core.pagecache.cached).
+FIGURES_CACHE_SECONDS = env.int("FIGURES_CACHE_SECONDS", default=60)
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -78,6 +78,21 @@ def _key(request, *, by_accept: bool) -> str:
     return f"public-page:{_generation()}:{request.LANGUAGE_CODE}{accept}:{request.get_full_path()}"
 
 
+def cached(name: str, parts: tuple, compute):
+    """`compute()`, kept for FIGURES_CACHE_SECONDS under the same generation as the public pages: the
+    district's figures and charts are computed once for everyone who looks at the same area and period,
+    and afresh after a committed change. 0 (the test settings) computes every time."""
+    seconds = int(getattr(settings, "FIGURES_CACHE_SECONDS", 60))
+    if seconds <= 0:
+        return compute()
+    key = f"cached:{name}:{_generation()}:" + ":".join(str(part) for part in parts)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
+
+
 def public_page(view=None, *, by_accept: bool = False):
     """Serve `view`'s page from the cache to visitors without a session (see the module's text).
 

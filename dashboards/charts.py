@@ -32,13 +32,14 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import StrIndex, Substr, TruncMonth
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from community.models import Area, AreaKind
 from contracts.models import Contract, ContractEvent
 from contracts.models import Meeting as ConsultationMeeting
 from contracts.workflow import ContractState, ContractStep
+from core.pagecache import cached
 from councils.models import Issue, ResultRating, Satisfaction
 from councils.workflow import IssueState
 from points.models import Flow, FlowKind
@@ -199,6 +200,12 @@ def _month_values(measure: Measure, area: Area, period: Period, months: list[dat
 
 
 def trends(*, area: Area, period: Period) -> dict[str, Any]:
+    """Cached per language, area and period (core.pagecache.cached); computed by `_trends`."""
+    parts = (get_language(), area.pk, period.start, period.end)
+    return cached("trends", parts, lambda: _trends(area=area, period=period))
+
+
+def _trends(*, area: Area, period: Period) -> dict[str, Any]:
     """Every trend series over the period's months (YYYY-MM): one aggregate query per series."""
     months = months_of(period)
     return {
@@ -274,6 +281,12 @@ def _members_reported(area: Area, period: Period) -> QuerySet[Report]:
 
 
 def comparison(*, area: Area, period: Period) -> dict[str, Any]:
+    """Cached per language, area and period (core.pagecache.cached); computed by `_comparison`."""
+    parts = (get_language(), area.pk, period.start, period.end)
+    return cached("comparison", parts, lambda: _comparison(area=area, period=period))
+
+
+def _comparison(*, area: Area, period: Period) -> dict[str, Any]:
     """The area's parts side by side (a district's streets, a street's communities, a community's
     compounds — councils only there), with their total. One query for the parts, one per measure."""
     part_kind = CHILD_KIND.get(area.kind)
@@ -334,6 +347,12 @@ def _buckets(counts: dict[str, int | None], labels: list[tuple[str, Any]]) -> li
 
 
 def score_distributions(*, area: Area, period: Period) -> list[dict[str, Any]]:
+    """Cached per language, area and period (core.pagecache.cached); computed by `_score_distributions`."""
+    parts = (get_language(), area.pk, period.start, period.end)
+    return cached("score_distributions", parts, lambda: _score_distributions(area=area, period=period))
+
+
+def _score_distributions(*, area: Area, period: Period) -> list[dict[str, Any]]:
     """Contract evaluation scores in bands, residents' satisfaction with solved issues, order stars:
     one aggregate query each."""
     closed = ContractEvent.objects.filter(step=ContractStep.CLOSE_EVALUATION, **_between("at", period))

@@ -45,6 +45,7 @@ from community.models import Area, AreaKind, Organisation
 from contracts.models import Contract, ContractEvent, FulfilmentRecord, Pairing
 from contracts.models import Meeting as ContractMeeting
 from contracts.workflow import TEXT_FIXED_STATES, ContractState, ContractStep
+from core.pagecache import cached
 from councils.models import Issue, MeetingState, Motion, ResultRating
 from councils.models import Meeting as CouncilMeeting
 from councils.models import Satisfaction as Rating
@@ -1005,6 +1006,14 @@ def _needed(keys) -> list[Figure]:
 
 
 def compute(keys, area: Area, period: Period) -> dict[str, object]:
+    """The values of figures `keys` (and what they derive from), cached per area and period
+    (core.pagecache.cached: numbers only, the same in every language)."""
+    keys = sorted(set(keys))
+    parts = (area.pk, period.start, period.end, ",".join(keys))
+    return cached("figures", parts, lambda: _compute(keys, area, period))
+
+
+def _compute(keys, area: Area, period: Period) -> dict[str, object]:
     """The values of figures `keys` (and what they derive from): one query per shared set of rows."""
     figures = _needed(keys)
     values: dict[str, object] = {}
