@@ -3,11 +3,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_paging import LargeTableAdminMixin
+
 from .models import Entry
 
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = ["seq", "kind", "subject", "area", "created_at", "short_hash"]
     list_filter = ["kind", "created_at"]
     search_fields = ["subject", "=entry_hash"]

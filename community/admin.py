@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from core.admin_paging import LargeTableAdminMixin
 from core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin, brand_admin_site, scoped
 
 from . import services
@@ -100,7 +101,7 @@ class MaskedContactHistoryHelper(HistoricalRecordContextHelper):
 
 
 @admin.register(Person)
-class PersonAdmin(ScopedHistoryAdmin):
+class PersonAdmin(LargeTableAdminMixin, ScopedHistoryAdmin):
     list_display = [
         "name",
         "community",
@@ -173,7 +174,7 @@ class PersonAdmin(ScopedHistoryAdmin):
 
 
 @admin.register(PartyMember)
-class PartyMemberAdmin(ScopedHistoryAdmin):
+class PartyMemberAdmin(LargeTableAdminMixin, ScopedHistoryAdmin):
     list_display = [
         "person",
         "community",
@@ -303,7 +304,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(ScopedAdminMixin, SimpleHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(LargeTableAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserAddForm
     inlines = [RoleGrantInline]

@@ -18,7 +18,15 @@ from rest_framework.response import Response
 
 from community.api import RefOutput
 from community.models import Area, AreaKind, Organisation, User
-from core.api import FORBIDDEN, INVALID, NOT_FOUND, ScopedViewSet, VisiblePrimaryKeyField, error_response
+from core.api import (
+    FORBIDDEN,
+    INVALID,
+    NOT_FOUND,
+    CursorPagination,
+    ScopedViewSet,
+    VisiblePrimaryKeyField,
+    error_response,
+)
 
 from . import selectors, services
 from .models import (
@@ -244,6 +252,12 @@ class FulfilmentRecordFilter(django_filters.FilterSet):
     class Meta:
         model = FulfilmentRecord
         fields = ["item_index", "done_on"]
+
+
+class FulfilmentRecordPagination(CursorPagination):
+    # Latest done first, as the contract's page shows them; the (contract, -done_on, -id) index
+    # finds any page of one contract's records without sorting them.
+    ordering = ("-done_on", "-id")
 
 
 class RateInput(serializers.Serializer):
@@ -494,13 +508,10 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         methods=["get"],
         filter_backends=[DjangoFilterBackend],
         filterset_class=FulfilmentRecordFilter,
+        pagination_class=FulfilmentRecordPagination,
     )
     def records(self, request, pk=None):
-        rows = (
-            FulfilmentRecord.objects.filter(contract=self.get_object())
-            .prefetch_related("served_by")
-            .order_by("-done_on", "-id")
-        )
+        rows = FulfilmentRecord.objects.filter(contract=self.get_object()).prefetch_related("served_by")
         return self._page(rows, FulfilmentRecordOutput)
 
     @_step(

@@ -5,6 +5,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .admin_paging import LargeTableAdminMixin
 from .models import JobRun, OutboxMessage
 from .outbox import relay_messages
 
@@ -35,7 +36,7 @@ class SentFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
+class OutboxMessageAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
     list_display = ["id", "task_name", "created_at", "sent_at", "attempts", "short_error"]
     list_filter = [SentFilter, "task_name"]
     search_fields = ["task_name", "=id"]

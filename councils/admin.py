@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from core.admin_paging import LargeTableAdminMixin
 from core.admin_scoping import ReadOnlyInline, ScopedAdminMixin
 
 from .models import Campaign, Council, Issue, IssueEvent, Meeting, Motion, Pledge, Seat
@@ -38,7 +39,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class IssueAdmin(LargeTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "compound", "category", "state", "track", "triage_by", "due_on", "created_at"]
     list_filter = ["state", "track", "category", ("compound", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["compound"]
@@ -102,7 +103,7 @@ class MotionAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class MeetingAdmin(LargeTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "council", "starts_at", "state", "approved_at"]
     list_filter = ["state", "online"]
     list_select_related = ["council"]

@@ -20,6 +20,7 @@ from community.models import Area, Organisation, Person
 from core.api import (
     FORBIDDEN,
     NOT_FOUND,
+    CursorPagination,
     ScopedViewSet,
     VisiblePrimaryKeyField,
     step_schema,
@@ -214,6 +215,11 @@ class IssueFilter(django_filters.FilterSet):
         fields = ["state", "track", "category", "compound", "council"]
 
 
+class IssuePagination(CursorPagination):
+    # Newest first, on the (-created_at, -id) index; `?ordering=` picks another order, still keyed.
+    ordering = ("-created_at", "-id")
+
+
 @extend_schema_view(
     list=extend_schema(summary=_("Issues you may see: your own, or those of the compounds you serve")),
     retrieve=extend_schema(
@@ -225,6 +231,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     filterset_class = IssueFilter
     search_fields = ["title", "description"]
     ordering_fields = ["created_at", "due_on", "state"]
+    pagination_class = IssuePagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -324,7 +331,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         responses={200: PostOutput(many=True)},
     )
     @step_schema(_("Take part in the discussion of an open issue"), PostInput, 201, PostOutput)
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def posts(self, request, pk=None):
         issue = self.get_object()
         if request.method == "GET":

@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin_paging import LargeTableAdminMixin
+
 from . import services
 from .models import EmailStatus, Notice, ScheduledReminder
 
@@ -22,7 +24,7 @@ class ReadFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = ["title", "recipient", "kind", "created_at", "read_at", "email_status"]
     list_filter = [ReadFilter, "email_status", "kind", "created_at"]
     search_fields = ["title", "=dedupe_key", "recipient__username", "recipient__display_name"]

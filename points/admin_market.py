@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin_paging import LargeTableAdminMixin
 from core.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 from core.exceptions import ApplicationError
 
@@ -97,7 +98,7 @@ class RedemptionTransitionInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class RedemptionAdmin(LargeTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "grouped_code",
         "item",

@@ -14,4 +14,6 @@ ZEAL_RAISE = False
 # A relation loaded lazily on two rows of one queryset, at the same line, is an N+1.
 ZEAL_NPLUSONE_THRESHOLD = 2
 PUBLIC_PAGE_CACHE_SECONDS = 0  # pages are rendered afresh in tests; tests/core/test_pagecache.py turns it on
-FIGURES_CACHE_SECONDS = 0  # figures computed afresh in tests; tests/dashboards/test_figures_cache.py turns it on
+FIGURES_CACHE_SECONDS = (
+    0  # figures computed afresh in tests; tests/dashboards/test_figures_cache.py turns it on
+)

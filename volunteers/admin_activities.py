@@ -3,6 +3,7 @@ activity (every step goes through volunteers.services.activities, from the pages
 
 from django.contrib import admin
 
+from core.admin_paging import LargeTableAdminMixin
 from core.admin_scoping import ReadOnlyInline, ScopedAdminMixin
 
 from .models import Activity, Signup
@@ -18,7 +19,7 @@ class SignupInline(ReadOnlyInline):
 
 
 @admin.register(Activity)
-class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ActivityAdmin(LargeTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "community", "field", "starts_at", "capacity", "cancelled_at", "closed_at"]
     list_filter = ["field", ("community", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["community"]
@@ -49,7 +50,7 @@ class ActivityAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Signup)
-class SignupAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class SignupAdmin(LargeTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["activity", "user", "state", "signed_up_at", "checked_in_at", "hours"]
     list_filter = ["state"]
     list_select_related = ["activity", "user"]

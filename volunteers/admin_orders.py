@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin_paging import LargeTableAdminMixin
 from core.admin_scoping import ReadOnlyInline, ScopedAdminMixin
 from core.exceptions import ApplicationError
 
@@ -24,7 +25,7 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(ServiceOrder)
-class ServiceOrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ServiceOrderAdmin(LargeTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "community",

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin_paging import LargeTableAdminMixin
 from core.admin_scoping import ReadOnlyInline, ScopedAdminMixin
 from core.exceptions import ApplicationError
 
@@ -18,7 +19,7 @@ from .services import reporting as services
 
 
 @admin.register(Report)
-class ReportAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReportAdmin(LargeTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["member", "community", "grid", "state", "skills", "reported_at", "decided_at"]
     list_filter = ["state", ("community", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["member__person", "community", "grid"]
@@ -92,7 +93,7 @@ class PledgeTextAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PledgeSignature)
-class PledgeSignatureAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class PledgeSignatureAdmin(LargeTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["member", "text", "signed_at", "record_hash"]
     list_filter = [("text__community", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["member__person", "text"]

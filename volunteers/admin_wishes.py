@@ -7,6 +7,7 @@ changes or deletes a wish here: every step is a service, taken on the wish's pag
 
 from django.contrib import admin
 
+from core.admin_paging import LargeTableAdminMixin
 from core.admin_scoping import ReadOnlyInline, ScopedAdminMixin
 
 from .models import Wish, WishClaim, WishEvent
@@ -32,7 +33,7 @@ class WishEventInline(ReadOnlyInline):
 
 
 @admin.register(Wish)
-class WishAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class WishAdmin(LargeTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "community", "grid", "category", "state", "due_on", "group_size", "created_at"]
     list_filter = ["state", "category", ("grid", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["community", "grid"]

@@ -115,5 +115,7 @@ def test_the_public_map_api_is_cached_by_accept_header_and_not_for_token_clients
     html = visitor().get("/api/v1/map-points/", HTTP_ACCEPT="text/html")
     assert html["Content-Type"].startswith("text/html")
     with CaptureQueriesContext(connection) as ctx:
-        visitor().get("/api/v1/map-points/", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION="Token nothing")
+        visitor().get(
+            "/api/v1/map-points/", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION="Token nothing"
+        )
     assert len(ctx) > 0
