@@ -178,6 +178,15 @@ class Contract(models.Model):
                 condition=Q(term_end__gt=models.F("term_start")), name="contracts_term_order"
             ),
         ]
+        indexes = [
+            # The daily job opens and closes evaluation windows by the term's end: only the contracts
+            # in those two states, so a run reads the due ones, not every published contract.
+            models.Index(
+                fields=["state", "term_end"],
+                name="contracts_window_due_idx",
+                condition=Q(state__in=[ContractState.PUBLISHED, ContractState.EVALUATING]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -293,8 +302,9 @@ class FulfilmentRecord(models.Model):
     SCOPE_AREA = "contract__pairing__community"
     SCOPE_ORG = "contract__pairing__unit_org"
 
+    # Looked up through the (contract, -done_on, -id) index below, which serves a plain contract lookup too.
     contract = models.ForeignKey(
-        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="records"
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="records", db_index=False
     )
     item_index = models.PositiveSmallIntegerField(_("item"))
     # The item's dated milestone (节点) this record reports reached, if any: once per milestone.
@@ -326,6 +336,10 @@ class FulfilmentRecord(models.Model):
                 condition=Q(milestone__isnull=False),
                 name="contracts_milestone_reached_once",
             )
+        ]
+        indexes = [
+            # A contract's records, latest done first: the API's cursor pages and the contract's page.
+            models.Index(fields=["contract", "-done_on", "-id"], name="contracts_record_done_idx"),
         ]
 
     def __str__(self) -> str:

@@ -84,14 +84,33 @@ def milestone_status(due: date, reached_on: date | None, today: date) -> str:
     return "upcoming"
 
 
-def milestones_by_item(contract: Contract, items: list[dict], today: date) -> dict[int, list[dict]]:
-    """Each item's milestones with their status and, when reached, the date (one query)."""
-    reached = {
-        (row["item_index"], row["milestone"]): row["done_on"]
-        for row in FulfilmentRecord.objects.filter(contract=contract, milestone__isnull=False)
-        .values("item_index", "milestone", "done_on")
+def milestones_reached(contracts) -> dict[int, dict[tuple[int, int], date]]:
+    """For contracts (a queryset, or ids): {contract id: {(item, milestone): the day it was reached}}, one query."""
+    reached: dict[int, dict[tuple[int, int], date]] = {}
+    rows = (
+        FulfilmentRecord.objects.filter(contract__in=contracts, milestone__isnull=False)
+        .values_list("contract_id", "item_index", "milestone", "done_on")
         .order_by()
-    }
+    )
+    for contract_id, item_index, milestone, done_on in rows:
+        reached.setdefault(contract_id, {})[(item_index, milestone)] = done_on
+    return reached
+
+
+def milestones_by_item(
+    contract: Contract,
+    items: list[dict],
+    today: date,
+    *,
+    reached: dict[tuple[int, int], date] | None = None,
+) -> dict[int, list[dict]]:
+    """Each item's milestones with their status and, when reached, the date (one query).
+
+    `reached` is this contract's part of `milestones_reached`, for a caller looking at many
+    contracts: then no query.
+    """
+    if reached is None:
+        reached = milestones_reached([contract.pk]).get(contract.pk, {})
     result = {}
     for index, item in enumerate(items):
         rows = []

@@ -24,10 +24,10 @@ from django.utils.translation import override
 from community.models import Role, RoleGrant, User
 from core.exceptions import ApplicationError
 from core.jobs import register_beat_task, unregister_beat_task
-from notices.services import notice_send_each
+from notices.services import NoticeDraft, notice_send_each, notices_send_batch
 
 from . import services
-from .models import Issue, Meeting, MeetingState, Motion, Seat
+from .models import Ballot, Issue, Meeting, MeetingState, Motion, Seat
 from .workflow import IssueState, MotionState
 
 logger = logging.getLogger(__name__)
@@ -71,51 +71,74 @@ def _close_due_motions(now: datetime) -> int:
     return closed
 
 
-def _voters(motion: Motion, today) -> list[tuple[Seat, User]]:
-    """The holders of the motion's voting seats whose term has not ended and who have a login."""
+def _voters(motions: list[Motion], today) -> dict[int, list[tuple[Seat, User]]]:
+    """By motion: the holders of its voting seats whose term has not ended and who have a login (one query)."""
+    seat_ids = {seat_id for motion in motions for seat_id in motion.electorate}
     seats = (
-        Seat.objects.filter(
-            pk__in=motion.electorate, person__user__isnull=False, person__user__is_active=True
-        )
+        Seat.objects.filter(pk__in=seat_ids, person__user__isnull=False, person__user__is_active=True)
         .filter(Q(until__isnull=True) | Q(until__gt=today))
         .select_related("person__user")
-        .order_by("pk")
     )
-    return [(seat, seat.person.user) for seat in seats]
+    holders = {seat.pk: seat for seat in seats}
+    return {
+        motion.pk: [
+            (holders[seat_id], holders[seat_id].person.user)
+            for seat_id in sorted(set(motion.electorate))
+            if seat_id in holders
+        ]
+        for motion in motions
+    }
 
 
 def _vote_notices(now: datetime) -> tuple[int, int]:
-    """Each voting seat holder: told once that voting is open, reminded once near the close if they have not voted."""
-    opened = reminded = 0
+    """Each voting seat holder: told once that voting is open, reminded once near the close if they have not voted.
+
+    The voters of every open motion come in one query, the ballots of those closing within the day
+    in another, and the notices go together: the same few queries however many motions are open.
+    """
     today = timezone.localdate(now)
-    motions = Motion.objects.filter(state=MotionState.OPEN, opens_at__lte=now, closes_at__gt=now).order_by(
-        "pk"
+    motions = list(
+        Motion.objects.filter(state=MotionState.OPEN, opens_at__lte=now, closes_at__gt=now).order_by("pk")
     )
+    if not motions:
+        return 0, 0
+    voters = _voters(motions, today)
+    closing = [motion.pk for motion in motions if motion.closes_at - now < REMINDER_BEFORE_CLOSE]
+    # A secret ballot names no seat, so who has voted is known by comparing tokens.
+    cast: dict[int, set[str]] = {}
+    if closing:
+        for motion_id, token in Ballot.objects.filter(motion_id__in=closing).values_list(
+            "motion_id", "token"
+        ):
+            cast.setdefault(motion_id, set()).add(token)
+    opened: list[NoticeDraft] = []
+    reminders: list[NoticeDraft] = []
     for motion in motions:
-        voters = _voters(motion, today)
-        if not voters:
-            continue
         values = {"title": motion.title, "when": _when(motion.closes_at)}
         url = reverse("councils:motion", args=[motion.pk])
-        opened += notice_send_each(
-            [user for _seat, user in voters],
-            key=f"council-vote-open:{motion.pk}",
-            kind="council-vote-open",
-            title=_("Voting is open on “%(title)s” until %(when)s.") % values,
-            url=url,
-        )
-        if motion.closes_at - now >= REMINDER_BEFORE_CLOSE:
+        title = _("Voting is open on “%(title)s” until %(when)s.") % values
+        opened += [
+            NoticeDraft(
+                user.pk, f"council-vote-open:{motion.pk}:{user.pk}", "council-vote-open", title, url=url
+            )
+            for _seat, user in voters[motion.pk]
+        ]
+        if motion.pk not in closing:
             continue
-        # One query for the motion's ballots; a secret ballot names no seat, so compare tokens.
-        cast = set(motion.ballots.values_list("token", flat=True))
-        reminded += notice_send_each(
-            [user for seat, user in voters if services.ballot_token(motion, seat) not in cast],
-            key=f"council-vote-reminder:{motion.pk}",
-            kind="council-vote-reminder",
-            title=_("You have not voted on “%(title)s” yet; voting closes at %(when)s.") % values,
-            url=url,
-        )
-    return opened, reminded
+        title = _("You have not voted on “%(title)s” yet; voting closes at %(when)s.") % values
+        tokens = cast.get(motion.pk, set())
+        reminders += [
+            NoticeDraft(
+                user.pk,
+                f"council-vote-reminder:{motion.pk}:{user.pk}",
+                "council-vote-reminder",
+                title,
+                url=url,
+            )
+            for seat, user in voters[motion.pk]
+            if services.ballot_token(motion, seat) not in tokens
+        ]
+    return notices_send_batch(opened), notices_send_batch(reminders)
 
 
 # --- Issues (民提) --------------------------------------------------------------------------------
@@ -131,6 +154,8 @@ def _secretaries(issue: Issue) -> list[User]:
 
 def _escalate_overdue_issues(today) -> int:
     escalated = 0
+    # The secretaries of each compound, looked up once per run: many late issues share a community.
+    secretaries: dict[int, list[User]] = {}
     overdue = Issue.objects.filter(
         Q(state=IssueState.RAISED, triage_by__lt=today)
         | Q(state__in=(IssueState.HANDLING, IssueState.ESCALATED), due_on__lt=today),
@@ -148,8 +173,10 @@ def _escalate_overdue_issues(today) -> int:
             if not services.issue_escalate_overdue(issue=issue, today=today):
                 continue
             escalated_at = Issue.objects.values_list("escalated_at", flat=True).get(pk=issue.pk)
+            if issue.compound_id not in secretaries:
+                secretaries[issue.compound_id] = _secretaries(issue)
             notice_send_each(
-                _secretaries(issue),
+                secretaries[issue.compound_id],
                 key=f"council-issue-escalated:{issue.pk}:{escalated_at:%Y%m%dT%H%M%S%f}",
                 kind="council-issue-escalated",
                 title=title % {"title": issue.title, "compound": issue.compound.name, "day": day.isoformat()},
@@ -166,49 +193,60 @@ MEETING_NOTICE_DAYS = (3, 1)
 
 def _meeting_notices(now: datetime) -> int:
     """Each current seat holder with a login is told of a scheduled meeting 3 days and 1 day before, once each."""
-    sent = 0
     soon = Meeting.objects.filter(
         state=MeetingState.SCHEDULED,
         starts_at__gt=now,
         starts_at__lte=now + timedelta(days=max(MEETING_NOTICE_DAYS)),
-    ).select_related("council")
-    for meeting in soon:
-        days = next(d for d in sorted(MEETING_NOTICE_DAYS) if meeting.starts_at <= now + timedelta(days=d))
-        users = [
-            seat.person.user
-            for seat in Seat.objects.filter(council=meeting.council, until__isnull=True).select_related(
-                "person__user"
-            )
-            if seat.person.user is not None and seat.person.user.is_active
-        ]
-        place = meeting.place or _("online")
-        sent += notice_send_each(
-            users,
-            key=f"council-meeting:{meeting.pk}:{meeting.starts_at:%Y%m%d%H%M}:{days}d",
-            kind="council-meeting",
-            title=_("Council meeting “%(title)s” at %(when)s, %(place)s.")
-            % {"title": meeting.title, "when": _when(meeting.starts_at), "place": place},
-            url=reverse("councils:meeting", args=[meeting.pk]),
+    )
+    holders: dict[int, list[User]] = {}
+    seats = (
+        Seat.objects.filter(
+            council__in=soon.values("council_id"),
+            until__isnull=True,
+            person__user__isnull=False,
+            person__user__is_active=True,
         )
-    return sent
+        .select_related("person__user")
+        .order_by("pk")
+    )
+    for seat in seats:
+        holders.setdefault(seat.council_id, []).append(seat.person.user)
+    drafts: list[NoticeDraft] = []
+    for meeting in soon.order_by("starts_at", "pk"):
+        days = next(d for d in sorted(MEETING_NOTICE_DAYS) if meeting.starts_at <= now + timedelta(days=d))
+        key = f"council-meeting:{meeting.pk}:{meeting.starts_at:%Y%m%d%H%M}:{days}d"
+        title = _("Council meeting “%(title)s” at %(when)s, %(place)s.") % {
+            "title": meeting.title,
+            "when": _when(meeting.starts_at),
+            "place": meeting.place or _("online"),
+        }
+        url = reverse("councils:meeting", args=[meeting.pk])
+        drafts += [
+            NoticeDraft(user.pk, f"{key}:{user.pk}", "council-meeting", title, url=url)
+            for user in holders.get(meeting.council_id, [])
+        ]
+    return notices_send_batch(drafts)
 
 
 def _survey_notices() -> int:
     """The resident who raised a resolved issue is asked once per resolution how satisfied they are."""
-    sent = 0
     open_surveys = Issue.objects.filter(
         state=IssueState.RESOLVED, survey_closed_at__isnull=True, raised_by__user__isnull=False
     ).select_related("raised_by__user")
-    for issue in open_surveys:
-        sent += notice_send_each(
-            [issue.raised_by.user],
-            key=f"council-survey:{issue.pk}:{issue.resolutions}",
-            kind="council-survey",
-            title=_("“%(title)s” is resolved. How satisfied are you? Rate it within %(days)s days.")
-            % {"title": issue.title, "days": settings.COUNCIL_SURVEY_DAYS},
-            url=reverse("councils:issue", args=[issue.pk]),
+    drafts = []
+    for issue in open_surveys.order_by("pk"):
+        user = issue.raised_by.user
+        drafts.append(
+            NoticeDraft(
+                user.pk,
+                f"council-survey:{issue.pk}:{issue.resolutions}:{user.pk}",
+                "council-survey",
+                _("“%(title)s” is resolved. How satisfied are you? Rate it within %(days)s days.")
+                % {"title": issue.title, "days": settings.COUNCIL_SURVEY_DAYS},
+                url=reverse("councils:issue", args=[issue.pk]),
+            )
         )
-    return sent
+    return notices_send_batch(drafts)
 
 
 def _close_surveys(now: datetime) -> int:

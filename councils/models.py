@@ -184,6 +184,17 @@ class Issue(models.Model):
         verbose_name = _("issue")
         verbose_name_plural = _("issues")
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # Newest first: the API's cursor pages, the admin's list and the council pages read by it.
+            models.Index(fields=["-created_at", "-id"], name="councils_issue_created_idx"),
+            # The periodic job asks the residents and closes the surveys of resolved issues whose
+            # survey is open: a handful among every issue ever resolved.
+            models.Index(
+                fields=["resolved_at"],
+                name="councils_issue_survey_idx",
+                condition=Q(state=IssueState.RESOLVED, survey_closed_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.text import Truncator
@@ -31,6 +32,8 @@ KEY_MAX_LENGTH = Notice._meta.get_field("dedupe_key").max_length
 TITLE_MAX_LENGTH = Notice._meta.get_field("title").max_length
 # Rows per transaction when turning scheduled reminders into notices.
 REMINDER_BATCH = 200
+# Keys looked up, and notices inserted, per query when a job sends many notices at once.
+NOTICE_BATCH = 500
 
 
 class NoticeEmailFailed(Exception):
@@ -87,15 +90,91 @@ def notice_send(
     return notice, True
 
 
-def notice_send_each(recipients, *, key: str, kind: str, title: str, url: str = "") -> int:
-    """`notice_send` to each recipient, keyed `<key>:<user id>` (once each); how many were new."""
+@dataclass(frozen=True)
+class NoticeDraft:
+    """A notice for `notices_send_batch`: what `notice_send` takes, the recipient by id, no email."""
+
+    recipient_id: int
+    key: str
+    kind: str
+    title: str
+    body: str = ""
+    url: str = ""
+
+
+def notices_send_batch(drafts: Iterable[NoticeDraft]) -> int:
+    """Put each draft in its recipient's inbox once per key, as `notice_send` does; how many were new.
+
+    For jobs that tell many people at once: a few queries whatever the number, so a run with
+    nothing new to say costs one lookup per NOTICE_BATCH keys instead of one per notice. The first
+    draft on a key wins. A key another worker takes between the lookup and the insert is skipped by
+    the unique index and not counted. No email: a notice that needs one goes through `notice_send`.
+    """
+    unique: dict[str, NoticeDraft] = {}
+    for draft in drafts:
+        _check_key(draft.key)
+        unique.setdefault(draft.key, draft)
+    keys = list(unique)
     created = 0
-    for recipient in recipients:
-        _notice, new = notice_send(
-            recipient=recipient, key=f"{key}:{recipient.pk}", kind=kind, title=title, url=url
-        )
-        created += new
+    for start in range(0, len(keys), NOTICE_BATCH):
+        chunk = keys[start : start + NOTICE_BATCH]
+        done = set(Notice.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True))
+        new = [
+            Notice(
+                recipient_id=draft.recipient_id,
+                dedupe_key=draft.key,
+                kind=draft.kind,
+                title=Truncator(draft.title).chars(TITLE_MAX_LENGTH),
+                body=draft.body,
+                url=draft.url,
+                email_status=EmailStatus.NOT_NEEDED,
+            )
+            for draft in (unique[key] for key in chunk if key not in done)
+        ]
+        if new:
+            created += _insert_new(new)
     return created
+
+
+def _insert_new(notices: list[Notice]) -> int:
+    """Insert `notices` in one statement, skipping keys taken meanwhile; how many were inserted.
+
+    `INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id` counts exactly what this call
+    inserted even while another worker inserts some of the same keys (two runs of a job at once
+    report each notice once). Django's bulk_create returns nothing for skipped rows, hence the
+    statement; a database that cannot return rows from it (SQLite before 3.35) gets bulk_create,
+    whose count may then include a key another worker took in the same instant.
+    """
+    if not connection.features.can_return_rows_from_bulk_insert:
+        Notice.objects.bulk_create(notices, ignore_conflicts=True)
+        return len(notices)
+    meta = Notice._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    table, key, pk = quote(meta.db_table), quote(meta.get_field("dedupe_key").column), quote(meta.pk.column)
+    columns = ", ".join(quote(field.column) for field in fields)
+    rows = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(notices))
+    # Identifiers from the model's own metadata; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES {rows} ON CONFLICT ({key}) DO NOTHING RETURNING {pk}"  # noqa: S608
+    params = [
+        field.get_db_prep_save(field.pre_save(notice, add=True), connection)
+        for notice in notices
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return len(cursor.fetchall())
+
+
+def notice_send_each(recipients, *, key: str, kind: str, title: str, url: str = "") -> int:
+    """`notice_send` to each recipient, keyed `<key>:<user id>` (once each); how many were new.
+
+    Through `notices_send_batch`: one lookup for all of them, one insert for the new ones.
+    """
+    return notices_send_batch(
+        NoticeDraft(recipient_id=recipient.pk, key=f"{key}:{recipient.pk}", kind=kind, title=title, url=url)
+        for recipient in recipients
+    )
 
 
 def _existing(notice: Notice, recipient: User) -> Notice:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from core.jobs import register_beat_task, run_once_per_period, unregister_beat_task
-from notices.services import notice_send
+from notices.services import NoticeDraft, notices_send_batch
 
 logger = logging.getLogger(__name__)
 
@@ -125,28 +125,33 @@ def summary_text(figures: dict) -> str:
 
 
 def monthly_summaries(now: datetime) -> dict:
-    """Tell each reported member what they did last month, once per member and month."""
+    """Tell each reported member what they did last month, once per member and month.
+
+    Tens of thousands of members at district scale: the notices are inserted together, 500 a query
+    (`notices_send_batch`), each under its key, so a retry sends only what is missing.
+    """
     from community.models import User
 
     start, end, month = _month_before(now)
     figures = service_summaries(start, end)
-    users = User.objects.in_bulk(list(figures))
-    sent = 0
+    # in_bulk splits the ids where the database limits a query's parameters (SQLite).
+    users = User.objects.only("is_active").in_bulk(list(figures))
+    active = {user_id for user_id, user in users.items() if user.is_active}
+    year, number = month.split("-")
+    title = _("Your service in %(year)s-%(month)s") % {"year": year, "month": number}
     url = reverse("volunteers:home")
-    for user_id, numbers in sorted(figures.items()):
-        user = users.get(user_id)
-        if user is None or not user.is_active:
-            continue
-        year, number = month.split("-")
-        _notice, created = notice_send(
-            recipient=user,
-            key=f"volunteer-summary:{month}:{user_id}",
-            kind="volunteer-summary",
-            title=_("Your service in %(year)s-%(month)s") % {"year": year, "month": number},
+    sent = notices_send_batch(
+        NoticeDraft(
+            user_id,
+            f"volunteer-summary:{month}:{user_id}",
+            "volunteer-summary",
+            title,
             body=summary_text(numbers),
             url=url,
         )
-        sent += created
+        for user_id, numbers in sorted(figures.items())
+        if user_id in active
+    )
     return {"month": month, "sent": sent}
 
 

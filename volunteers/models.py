@@ -515,7 +515,21 @@ class Activity(models.Model):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         ordering = ["-starts_at", "-id"]
-        indexes = [models.Index(fields=["community", "starts_at"])]
+        indexes = [
+            models.Index(fields=["community", "starts_at"]),
+            # The periodic job reminds those signed up to what starts within the day, and closes what
+            # has ended and is not closed yet: neither reads the years of activities behind them.
+            models.Index(
+                fields=["starts_at"],
+                name="volunteers_activity_start_idx",
+                condition=Q(cancelled_at__isnull=True),
+            ),
+            models.Index(
+                fields=["ends_at"],
+                name="volunteers_activity_open_idx",
+                condition=Q(closed_at__isnull=True, cancelled_at__isnull=True),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="volunteers_activity_times"

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from community.models import Person, User
 from core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
-from notices.services import notice_send, notice_send_each
+from notices.services import NoticeDraft, notice_send, notice_send_each, notices_send_batch
 from points.models import EventType
 
 from ..models import Wish, WishClaim, WishEvent
@@ -455,17 +455,19 @@ def _push_recipients(wish: Wish) -> list[User]:
 def wishes_push_near_due(now: datetime | None = None) -> int:
     """Push each wish still waiting near its date, once, to its grid's reported members; notices sent.
 
-    Safe to run twice, or from two workers: every notice is keyed `wish-push:<wish>:<user>`.
+    Safe to run twice, or from two workers: every notice is keyed `wish-push:<wish>:<user>`. One
+    query for the members of each wish near its date; the notices of all of them go together.
     """
     today = timezone.localdate(now or timezone.now())
-    sent = 0
+    drafts: list[NoticeDraft] = []
     for wish in wishes_near_due(today):
         place = wish.grid.name if wish.grid_id else wish.community.name
         with _platform_language():
             title = _(
                 "A micro-wish in %(place)s is wanted by %(date)s and still waits for members: “%(title)s”."
             ) % {"place": place, "date": wish.due_on.strftime("%Y-%m-%d"), "title": wish.title}
-        sent += notice_send_each(
-            _push_recipients(wish), key=f"wish-push:{wish.pk}", kind="wish-push", title=title, url=_url(wish)
-        )
-    return sent
+        drafts += [
+            NoticeDraft(user.pk, f"wish-push:{wish.pk}:{user.pk}", "wish-push", title, url=_url(wish))
+            for user in _push_recipients(wish)
+        ]
+    return notices_send_batch(drafts)
