@@ -6,7 +6,9 @@ Not a test (pytest collects test_*.py only). Run from the repository root:
 
 It drops and re-creates the database named in DATABASE_URL (refused unless the name contains
 "bench"), migrates it and builds a scratch district: the fund, one community account and
-`--wallets` wallets. Then, with `--writers` threads (each its own connection) for `--seconds`
+`--wallets` wallets. With `--template yc_district` it starts as a copy of that database (loaded with
+`seed_demo --scale district`: 2.2 million transfers and their indexes) and builds the scratch
+district beside the whole district's data. Then, with `--writers` threads (each its own connection) for `--seconds`
 per phase, after a one-second warm-up, and `--rounds` times in turn:
 
   baseline  each thread INSERTs one row into a plain table (bigserial key, three columns) per
@@ -39,7 +41,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 WARM_UP = 1.0
 
 
-def recreate_database(url: str) -> str:
+def recreate_database(url: str, template: str = "") -> str:
     import environ
     import psycopg2
     from psycopg2 import sql
@@ -62,7 +64,14 @@ def recreate_database(url: str) -> str:
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if template:  # a copy of a loaded district: the transfers table and its indexes at full size
+            cursor.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
+        else:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     admin.close()
     return name
 
@@ -207,12 +216,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds per phase and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--wallets", type=int, default=1000)
+    parser.add_argument(
+        "--template",
+        default="",
+        help="copy this database (e.g. one loaded with seed_demo --scale district) instead of starting empty",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         sys.exit("set DATABASE_URL=postgres://…/yc_bench (the database is dropped and re-created)")
-    name = recreate_database(url)
+    name = recreate_database(url, args.template)
 
     import django
 
@@ -225,7 +239,8 @@ def main() -> None:
     from points.models import Account, AccountKind
     from points.services import points_transfer
 
-    print(f"Preparing {name}: migrate, {args.wallets} wallets …", flush=True)
+    copied = f" (a copy of {args.template})" if args.template else ""
+    print(f"Preparing {name}{copied}: migrate, {args.wallets} wallets …", flush=True)
     call_command("migrate", verbosity=0)
     hot_id = build_world(args.wallets, args.writers, args.seconds, args.rounds)
     with connection.cursor() as cursor:
