@@ -21,6 +21,7 @@ as always.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 
 from django.conf import settings
@@ -73,9 +74,16 @@ def bump() -> None:
         cache.add(GENERATION_KEY, 1, timeout=None)
 
 
+def _digest(text: str) -> str:
+    """Keys of any length (a long query string, fifty figure names) as a short, fixed-length hash."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _key(request, *, by_accept: bool) -> str:
     accept = f":{request.META.get('HTTP_ACCEPT', '')}" if by_accept else ""
-    return f"public-page:{_generation()}:{request.LANGUAGE_CODE}{accept}:{request.get_full_path()}"
+    return (
+        f"public-page:{_generation()}:{_digest(f'{request.LANGUAGE_CODE}{accept}:{request.get_full_path()}')}"
+    )
 
 
 def cached(name: str, parts: tuple, compute):
@@ -85,7 +93,7 @@ def cached(name: str, parts: tuple, compute):
     seconds = int(getattr(settings, "FIGURES_CACHE_SECONDS", 60))
     if seconds <= 0:
         return compute()
-    key = f"cached:{name}:{_generation()}:" + ":".join(str(part) for part in parts)
+    key = f"cached:{name}:{_generation()}:{_digest(':'.join(str(part) for part in parts))}"
     value = cache.get(key)
     if value is None:
         value = compute()
