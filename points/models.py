@@ -730,6 +730,9 @@ class FlowKind(models.TextChoices):
 
 
 class _FlowRow(models.Model):
+    flow = models.CharField(_("flow"), max_length=8, choices=FlowKind.choices)
+    day = models.DateField(_("day"))
+
     class Meta:
         abstract = True
 
@@ -741,11 +744,9 @@ class FlowDay(_FlowRow):
     """Points issued into (or spent from) the wallets of one community on one local day, net of the
     reversals known when the day's moves were folded in. Written only by `points.flows.fold`."""
 
-    flow = models.CharField(_("flow"), max_length=8, choices=FlowKind.choices)
     area = models.ForeignKey(
         "community.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    day = models.DateField(_("day"))
     amount = models.BigIntegerField(_("points"), default=0)
 
     class Meta:
@@ -759,7 +760,6 @@ class FlowPending(_FlowRow):
     """One move not yet folded into FlowDay: written by a database trigger on every transfer that
     issues or spends points of a wallet (or reverses one), in the transfer's own transaction."""
 
-    flow = models.CharField(_("flow"), max_length=8, choices=FlowKind.choices)
     area = models.ForeignKey(
         "community.Area",
         verbose_name=_("area"),
@@ -767,7 +767,6 @@ class FlowPending(_FlowRow):
         related_name="+",
         db_index=False,
     )
-    day = models.DateField(_("day"))
     amount = models.BigIntegerField(_("points"))
 
     class Meta:
@@ -779,7 +778,6 @@ class Flow(_FlowRow):
     """FlowDay and FlowPending together (the database view points_flow, read in one statement):
     what the dashboards sum instead of the transfers. Never written."""
 
-    flow = models.CharField(_("flow"), max_length=8, choices=FlowKind.choices)
     area = models.ForeignKey(
         "community.Area",
         verbose_name=_("area"),
@@ -787,7 +785,6 @@ class Flow(_FlowRow):
         related_name="+",
         db_index=False,
     )
-    day = models.DateField(_("day"))
     amount = models.BigIntegerField(_("points"))
 
     class Meta:

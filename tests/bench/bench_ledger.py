@@ -116,7 +116,7 @@ def build_world(wallets: int, writers: int, seconds: float, rounds: int):
             key=f"bench:allocate:{n}",
             kind="allocation",
         )
-    for wallet in Account.objects.filter(kind=AccountKind.WALLET):
+    for wallet in Account.objects.filter(kind=AccountKind.WALLET, area=community):
         points_transfer(
             source=fund,
             destination=wallet,
@@ -130,7 +130,7 @@ def build_world(wallets: int, writers: int, seconds: float, rounds: int):
             "amount bigint NOT NULL, created_at timestamptz NOT NULL)"
         )
         cursor.execute("VACUUM ANALYZE")
-    return issuing.pk
+    return issuing.pk, community.pk
 
 
 def run_phase(
@@ -242,7 +242,7 @@ def main() -> None:
     copied = f" (a copy of {args.template})" if args.template else ""
     print(f"Preparing {name}{copied}: migrate, {args.wallets} wallets …", flush=True)
     call_command("migrate", verbosity=0)
-    hot_id = build_world(args.wallets, args.writers, args.seconds, args.rounds)
+    hot_id, community_id = build_world(args.wallets, args.writers, args.seconds, args.rounds)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0]
@@ -261,7 +261,9 @@ def main() -> None:
         return op
 
     def uniform(worker: int):
-        wallets = list(Account.objects.filter(kind=AccountKind.WALLET))
+        wallets = list(
+            Account.objects.filter(kind=AccountKind.WALLET, area_id=community_id)
+        )  # the scratch ones
         rng = random.Random(worker)
 
         def op(n: int) -> None:
@@ -277,7 +279,9 @@ def main() -> None:
         return op
 
     def hot(worker: int):
-        wallets = list(Account.objects.filter(kind=AccountKind.WALLET))
+        wallets = list(
+            Account.objects.filter(kind=AccountKind.WALLET, area_id=community_id)
+        )  # the scratch ones
         issuing = Account.objects.get(pk=hot_id)
         rng = random.Random(1000 + worker)
 
