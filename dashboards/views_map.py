@@ -16,6 +16,11 @@ from core.exceptions import ApplicationError
 from .api_map import area_from, kinds_param
 from .map import DISTRICT_CENTRE, KIND_ICONS, PointKind, feature_collection, map_areas, map_points
 
+# At most this many points are listed (and carried in the page for the map) — the whole district has
+# thousands (3 MB of page); beyond it the list says how to narrow it down and the map loads its
+# points from the API after the page shows.
+MAP_LIST_LIMIT = 200
+
 
 def _query(area, kinds) -> str:
     params = []
@@ -61,9 +66,11 @@ class MapView(View):
             "kinds": kinds,
             "chips": chips,
             "all_href": _query(area, []),
-            "points": points,
+            "points": points[:MAP_LIST_LIMIT],
+            "total": len(points),
+            "listed_all": len(points) <= MAP_LIST_LIMIT,
             "located": sum(1 for p in points if p.located),
-            "geojson": feature_collection(points),
+            "geojson": feature_collection(points) if len(points) <= MAP_LIST_LIMIT else None,
             "api_url": api,
             "tile_url": settings.MAP_TILE_URL,
             "tile_attribution": settings.MAP_TILE_ATTRIBUTION,

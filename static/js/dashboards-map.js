@@ -41,14 +41,26 @@
 
   function start() {
     var element = document.getElementById("party-map");
+    if (!element || typeof L === "undefined") return;
     var source = document.getElementById("map-points-data");
-    if (!element || !source || typeof L === "undefined") return;
-    var data;
-    try {
-      data = JSON.parse(source.textContent);
-    } catch (error) {
-      return;
+    if (source) {
+      var data;
+      try {
+        data = JSON.parse(source.textContent);
+      } catch (error) {
+        return;
+      }
+      draw(element, data);
+    } else if (element.dataset.pointsApi && window.fetch) {
+      // Too many points to carry in the page: the same points from the API, after the page shows.
+      fetch(element.dataset.pointsApi, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) { if (data) draw(element, data); })
+        .catch(function () {});
     }
+  }
+
+  function draw(element, data) {
     var centre = [parseFloat(element.dataset.centreLat) || 30.0, parseFloat(element.dataset.centreLng) || 120.58];
     // A max zoom of its own: without a tile layer the marker clusters have none to read.
     var map = L.map(element, { scrollWheelZoom: false, minZoom: 9, maxZoom: 18, zoomSnap: 0.25 }).setView(centre, 13);

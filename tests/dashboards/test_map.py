@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -188,6 +189,26 @@ def test_the_page_is_public_and_lists_the_same_points(client, d):
     api_count = len(client.get(API).json()["features"])
     assert text.count('data-testid="map-point"') == api_count
     assert "<script>" not in text.replace('<script id="map-points-data" type="application/json">', "")
+
+
+def test_beyond_the_limit_the_page_lists_the_first_points_and_the_map_reads_them_from_the_api(
+    client, d, monkeypatch
+):
+    from dashboards import views_map
+
+    monkeypatch.setattr(views_map, "MAP_LIST_LIMIT", 2)
+    api_count = len(client.get(API).json()["features"])
+    assert api_count > 2
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    text = html.unescape(client.get(PAGE).content.decode())
+    assert text.count('data-testid="map-point"') == 2
+    assert 'id="map-points-data"' not in text  # the map fetches data-points-api instead
+    assert 'data-points-api="/api/v1/map-points/"' in text
+    assert f"The first 2 of {api_count} points are listed here" in text
+    assert f"{api_count} points" in text
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = html.unescape(client.get(PAGE).content.decode())
+    assert f"这里列出 {api_count} 个点位中的前 2 个" in chinese
 
 
 @override_settings(MAP_TILE_URL="", MAP_TILE_ATTRIBUTION="")

@@ -67,3 +67,25 @@ def test_the_tile_layer_comes_from_the_configured_server(new_page, live_server, 
         .startswith(f"{live_server.url}/static/tiles/")
     )
     assert "© 测试地图" in page.locator(".leaflet-control-attribution").inner_text()
+
+
+def test_beyond_the_list_limit_the_map_loads_its_points_from_the_api(  # noqa: F811
+    new_page,  # noqa: F811
+    live_server,
+    placed,
+    settings,
+    monkeypatch,
+):
+    from dashboards import views_map
+
+    settings.MAP_TILE_URL = ""
+    monkeypatch.setattr(views_map, "MAP_LIST_LIMIT", 2)
+    page = new_page(viewport=PHONE)
+
+    errors = open_map(page, f"{live_server.url}/dashboards/map/?kind=station&kind=compound")
+
+    assert errors == []
+    assert page.locator("#map-points-data").count() == 0
+    assert page.get_attribute("#party-map", "data-markers") == "4"  # the same four placed points
+    assert page.locator("[data-testid=map-point]").count() == 2
+    assert page.locator("[data-testid=map-list-limit]").is_visible()
